@@ -1,0 +1,185 @@
+#include "catalog.h"
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+
+#include "crc32c.h"
+
+namespace vdb {
+namespace {
+
+constexpr uint32_t kCatalogMagic = 0x43424456;  // "VDBC"
+
+bool DecodeRecord(const uint8_t *in, CatalogOp *op, SegmentInfo *info) {
+  if (Load32(in) != kCatalogMagic || Load32(in + 60) != crc32c(in, 60)) return false;
+  if (in[4] < 1 || in[4] > 3 || in[5] < 1 || in[5] > 3) return false;
+  *op = static_cast<CatalogOp>(in[4]);
+  info->state = static_cast<SegmentState>(in[5]);
+  info->id = Load64(in + 8);
+  info->first_pts = Load64(in + 16);
+  info->end_pts = Load64(in + 24);
+  info->utc_start = Load64(in + 32);
+  info->bytes = Load64(in + 40);
+  info->frames = Load64(in + 48);
+  return true;
+}
+
+uint64_t NewEpoch() {
+  std::random_device rd;
+  return (uint64_t(rd()) << 32) ^ rd() ^
+         uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
+}
+
+}  // namespace
+
+void Catalog::EncodeRecord(CatalogOp op, const SegmentInfo &info, uint8_t *out) {
+  std::fill(out, out + kCatalogRecordSize, 0);
+  Store32(out, kCatalogMagic);
+  out[4] = static_cast<uint8_t>(op);
+  out[5] = static_cast<uint8_t>(info.state);
+  Store64(out + 8, info.id);
+  Store64(out + 16, info.first_pts);
+  Store64(out + 24, info.end_pts);
+  Store64(out + 32, info.utc_start);
+  Store64(out + 40, info.bytes);
+  Store64(out + 48, info.frames);
+  Store32(out + 60, crc32c(out, 60));
+}
+
+void Catalog::Apply(CatalogOp op, const SegmentInfo &info) {
+  max_id_ = std::max(max_id_, info.id);
+  // Records arrive in id order almost always: look at the back first.
+  long i = !segments_.empty() && segments_.back().id == info.id ? long(segments_.size()) - 1
+                                                                : FindById(info.id);
+  if (op == CatalogOp::kDeleted) {
+    if (i >= 0) segments_.erase(segments_.begin() + i);
+    dead_records_ += i >= 0 ? 2 : 1;  // the DELETED record and what it deleted
+    return;
+  }
+  if (i >= 0) {
+    segments_[size_t(i)] = info;
+    dead_records_++;
+    return;
+  }
+  auto pos = std::lower_bound(segments_.begin(), segments_.end(), info.id,
+                              [](const SegmentInfo &s, uint64_t id) { return s.id < id; });
+  segments_.insert(pos, info);
+}
+
+Status Catalog::Parse(const uint8_t *data, size_t size, uint64_t base_offset) {
+  size_t off = 0;
+  for (; off + kCatalogRecordSize <= size; off += kCatalogRecordSize) {
+    CatalogOp op;
+    SegmentInfo info;
+    if (!DecodeRecord(data + off, &op, &info)) {
+      if (off + kCatalogRecordSize < size)
+        return Status(Code::kCorrupt, "catalog record at offset " +
+                                          std::to_string(base_offset + off) + " is damaged");
+      break;  // the last record is torn: a clean end
+    }
+    Apply(op, info);
+  }
+  valid_size_ = base_offset + off;
+  torn_bytes_ = size - off;
+  return Status::Ok();
+}
+
+Result<Catalog> Catalog::Load(Fs *fs, const std::string &dir) {
+  Catalog c;
+  auto data = ReadWholeFile(fs, Path(dir));
+  if (!data.ok()) {
+    if (data.status().code() == Code::kNotFound) return c;
+    return data.status();
+  }
+  const std::string &d = data.value();
+  if (d.size() < kFileHeaderSize) {
+    c.torn_bytes_ = d.size();  // crashed while creating it: nothing recorded
+    return c;
+  }
+  FileHeader h;
+  Status st = DecodeFileHeader(reinterpret_cast<const uint8_t *>(d.data()), FileKind::kCatalog, &h);
+  if (!st.ok()) return Status(st.code(), Path(dir) + ": " + st.message());
+  c.epoch_ = h.segment_id;
+  st = c.Parse(reinterpret_cast<const uint8_t *>(d.data()) + kFileHeaderSize,
+               d.size() - kFileHeaderSize, kFileHeaderSize);
+  if (!st.ok()) return Status(st.code(), Path(dir) + ": " + st.message());
+  return c;
+}
+
+Status Catalog::Refresh(Fs *fs, const std::string &dir, bool *reloaded) {
+  *reloaded = false;
+  VDB_ASSIGN_OR_RETURN(auto f, fs->Open(Path(dir), OpenMode::kRead));
+  uint8_t hdr[kFileHeaderSize];
+  VDB_ASSIGN_OR_RETURN(size_t n, f->ReadAt(0, hdr, sizeof hdr));
+  FileHeader h;
+  bool same = n == sizeof hdr && DecodeFileHeader(hdr, FileKind::kCatalog, &h).ok() &&
+              h.segment_id == epoch_;
+  VDB_ASSIGN_OR_RETURN(uint64_t size, f->Size());
+  if (!same || size < valid_size_) {
+    VDB_ASSIGN_OR_RETURN(*this, Load(fs, dir));
+    *reloaded = true;
+    return Status::Ok();
+  }
+  if (size - valid_size_ < kCatalogRecordSize) return Status::Ok();
+  std::string buf(size - valid_size_, '\0');
+  VDB_ASSIGN_OR_RETURN(size_t got, f->ReadAt(valid_size_, buf.data(), buf.size()));
+  return Parse(reinterpret_cast<const uint8_t *>(buf.data()), got, valid_size_);
+}
+
+long Catalog::FindByTime(uint64_t pts) const {
+  if (segments_.empty()) return -1;
+  auto it = std::upper_bound(segments_.begin(), segments_.end(), pts,
+                             [](uint64_t t, const SegmentInfo &s) { return t < s.first_pts; });
+  return it == segments_.begin() ? 0 : long(it - segments_.begin()) - 1;
+}
+
+long Catalog::FindById(uint64_t id) const {
+  auto it = std::lower_bound(segments_.begin(), segments_.end(), id,
+                             [](const SegmentInfo &s, uint64_t v) { return s.id < v; });
+  return it != segments_.end() && it->id == id ? long(it - segments_.begin()) : -1;
+}
+
+Result<std::unique_ptr<CatalogFile>> CatalogFile::Open(Fs *fs, const std::string &dir,
+                                                       const Catalog &loaded) {
+  std::string path = Catalog::Path(dir);
+  if (loaded.valid_size() == 0) {  // missing or torn header: start a fresh file
+    VDB_RETURN_IF_ERROR(Rewrite(fs, dir, loaded.segments()));
+  }
+  VDB_ASSIGN_OR_RETURN(auto f, fs->Open(path, OpenMode::kAppend));
+  if (loaded.valid_size() != 0 && loaded.torn_bytes() != 0) {
+    VDB_RETURN_IF_ERROR(f->Truncate(loaded.valid_size()));
+    VDB_RETURN_IF_ERROR(f->Sync());
+  }
+  auto cf = std::unique_ptr<CatalogFile>(new CatalogFile());
+  cf->file_ = std::move(f);
+  return cf;
+}
+
+Status CatalogFile::Rewrite(Fs *fs, const std::string &dir,
+                            const std::vector<SegmentInfo> &segments) {
+  std::string data(kFileHeaderSize + segments.size() * kCatalogRecordSize, '\0');
+  auto *p = reinterpret_cast<uint8_t *>(data.data());
+  FileHeader h{FileKind::kCatalog, kFormatVersion, NewEpoch()};
+  EncodeFileHeader(h, p);
+  p += kFileHeaderSize;
+  for (const auto &s : segments) {
+    Catalog::EncodeRecord(s.sealed() ? CatalogOp::kSealed : CatalogOp::kOpen, s, p);
+    p += kCatalogRecordSize;
+  }
+  return WriteFileAtomic(fs, Catalog::Path(dir), data);
+}
+
+Status CatalogFile::Append(CatalogOp op, const SegmentInfo &info) {
+  uint8_t rec[kCatalogRecordSize];
+  Catalog::EncodeRecord(op, info, rec);
+  VDB_ASSIGN_OR_RETURN(uint64_t size, file_->Size());
+  Status st = file_->Append(rec, sizeof rec);
+  if (!st.ok()) {
+    (void)file_->Truncate(size);  // leave no torn record behind
+    return st;
+  }
+  return file_->Sync();
+}
+
+}  // namespace vdb

@@ -1,0 +1,91 @@
+// The file abstraction: every byte the engine reads or writes goes through Fs
+// and File, so tests can swap the real file system (PosixFs) for one that
+// injects faults and simulates crashes (MemFs).
+//
+// Contract:
+//  - A File is used by one thread at a time. Different Files may be used from
+//    different threads, also on the same path (a reader beside a writer).
+//  - Append writes all bytes or returns an error; after an error some prefix
+//    of the bytes may be in the file (a torn write), and the caller truncates.
+//  - Data is durable only after Sync() returns OK; a new or renamed name is
+//    durable only after SyncDir() of its directory.
+//  - Locks are advisory, per open lock object (flock semantics): a second
+//    exclusive lock on the same path fails with kLocked, also within one
+//    process. Dropping the Lock object releases it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "status.h"
+
+namespace vdb {
+
+struct Slice {
+  const void *data;
+  size_t size;
+};
+
+class File {
+ public:
+  virtual ~File() = default;
+  // Appends the slices, in order, at the end of the file.
+  virtual Status Append(const Slice *parts, int count) = 0;
+  Status Append(const void *data, size_t size) {
+    Slice s{data, size};
+    return Append(&s, 1);
+  }
+  // Reads up to `size` bytes at `offset`; fewer only at end of file.
+  virtual Result<size_t> ReadAt(uint64_t offset, void *buf, size_t size) = 0;
+  virtual Status Sync() = 0;
+  virtual Status Truncate(uint64_t size) = 0;
+  virtual Result<uint64_t> Size() = 0;
+  virtual const std::string &path() const = 0;
+};
+
+enum class OpenMode {
+  kRead,         // existing file, read only
+  kAppend,       // existing or new file, read + append
+  kCreateExcl,   // new file (fails with kExists), read + append
+  kCreateTrunc,  // new or emptied file, read + append
+};
+
+enum class LockMode { kShared, kExclusive };
+
+class Lock {
+ public:
+  virtual ~Lock() = default;
+};
+
+class Fs {
+ public:
+  virtual ~Fs() = default;
+  virtual Result<std::unique_ptr<File>> Open(const std::string &path, OpenMode mode) = 0;
+  virtual Status Rename(const std::string &from, const std::string &to) = 0;
+  virtual Status Remove(const std::string &path) = 0;
+  // Creates the directory and missing parents; OK if it exists.
+  virtual Status MakeDirs(const std::string &path) = 0;
+  // Names (not paths) of the entries of a directory, unsorted.
+  virtual Result<std::vector<std::string>> List(const std::string &dir) = 0;
+  virtual Status SyncDir(const std::string &dir) = 0;
+  virtual bool Exists(const std::string &path) = 0;
+  // Non-blocking: kLocked if a conflicting lock is held.
+  virtual Result<std::unique_ptr<Lock>> TryLock(const std::string &path, LockMode mode) = 0;
+  // Bytes available to an unprivileged writer on the file system of `path`.
+  virtual Result<uint64_t> FreeSpace(const std::string &path) = 0;
+};
+
+// The real file system (POSIX calls). Thread-safe; one shared instance.
+Fs *DefaultFs();
+
+std::string JoinPath(const std::string &a, const std::string &b);
+
+// Reads a whole (small) file. Helper over Fs/File.
+Result<std::string> ReadWholeFile(Fs *fs, const std::string &path);
+// Writes `data` to path.tmp, syncs it, renames over `path`, syncs the directory.
+Status WriteFileAtomic(Fs *fs, const std::string &path, const std::string &data);
+
+}  // namespace vdb

@@ -1,0 +1,90 @@
+// On-disk format v1: file headers, frame records and index entries.
+// The normative description is engine/FORMAT.md; keep both in step and bump
+// kFormatVersion on any change. All integers are little-endian.
+//
+// Pure functions and plain structs; thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "status.h"
+
+namespace vdb {
+
+constexpr uint32_t kFormatVersion = 1;
+constexpr uint64_t kNoTime = UINT64_MAX;  // same value as GST_CLOCK_TIME_NONE
+
+constexpr size_t kFileHeaderSize = 32;
+constexpr size_t kRecordHeaderSize = 40;
+constexpr size_t kIndexEntrySize = 32;
+constexpr uint32_t kRecordMagic = 0x52424456;  // "VDBR"
+constexpr uint32_t kMaxPayload = 256u << 20;   // larger lengths are corrupt
+
+// Record flags (16 bits in the index).
+enum : uint32_t {
+  kFlagKey = 1u << 0,      // decodable on its own (IDR / VP9 keyframe)
+  kFlagConfig = 1u << 1,   // payload is the segment's caps string, not a frame
+  kFlagDiscont = 1u << 2,  // discontinuity before this frame
+  kFlagHeader = 1u << 3,   // frame carries codec headers (SPS/PPS) inline
+  kFlagDroppable = 1u << 4,
+  kKnownFlags = 0x1f,
+};
+
+enum class FileKind { kFrames, kIndex, kCatalog };
+
+struct FileHeader {
+  FileKind kind;
+  uint32_t version = kFormatVersion;
+  uint64_t segment_id = 0;  // the catalog stores its epoch here
+};
+
+struct RecordHeader {
+  uint32_t payload_size = 0;
+  uint64_t pts = kNoTime;
+  uint64_t dts = kNoTime;
+  uint64_t duration = kNoTime;
+  uint32_t flags = 0;
+  uint32_t crc = 0;  // over header bytes 0..35 and the payload
+};
+
+struct IndexEntry {
+  uint64_t offset = 0;  // of the record header in the frame file (< 2^48)
+  uint32_t flags = 0;
+  uint64_t pts = kNoTime;
+  uint64_t dts = kNoTime;
+  uint32_t size = 0;  // payload bytes
+};
+
+void EncodeFileHeader(const FileHeader &h, uint8_t out[kFileHeaderSize]);
+// kCorrupt on bad magic/CRC, kUnsupported on a newer version.
+Status DecodeFileHeader(const uint8_t in[kFileHeaderSize], FileKind kind, FileHeader *h);
+
+// Encodes the header and computes the CRC over header + payload.
+void EncodeRecordHeader(RecordHeader *h, const void *payload, uint8_t out[kRecordHeaderSize]);
+// Checks magic, flags and length only (the CRC needs the payload).
+bool DecodeRecordHeader(const uint8_t in[kRecordHeaderSize], RecordHeader *h);
+bool RecordCrcMatches(const uint8_t header[kRecordHeaderSize], const RecordHeader &h,
+                      const void *payload);
+
+void EncodeIndexEntry(const IndexEntry &e, uint8_t out[kIndexEntrySize]);
+// False when the entry's CRC does not match.
+bool DecodeIndexEntry(const uint8_t in[kIndexEntrySize], IndexEntry *e);
+
+inline uint64_t Load64(const uint8_t *p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+  return v;
+}
+inline uint32_t Load32(const uint8_t *p) {
+  return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
+}
+inline void Store64(uint8_t *p, uint64_t v) {
+  for (int i = 0; i < 8; i++) p[i] = uint8_t(v >> (8 * i));
+}
+inline void Store32(uint8_t *p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = uint8_t(v >> (8 * i));
+}
+
+}  // namespace vdb

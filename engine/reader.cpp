@@ -1,0 +1,117 @@
+#include "reader.h"
+
+#include "store.h"
+
+namespace vdb {
+
+Result<std::unique_ptr<Reader>> Reader::Open(Fs *fs, const std::string &store,
+                                             const std::string &stream, size_t cache_segments) {
+  std::unique_ptr<Reader> r(new Reader());
+  r->fs_ = fs;
+  r->cache_max_ = cache_segments ? cache_segments : 1;
+  VDB_RETURN_IF_ERROR(PrepareStore(fs, store, false));
+  VDB_ASSIGN_OR_RETURN(r->dir_, StreamDir(store, stream));
+  if (!fs->Exists(Catalog::Path(r->dir_)))
+    return Status(Code::kNotFound, "stream '" + stream + "' does not exist in " + store);
+  VDB_ASSIGN_OR_RETURN(r->catalog_, Catalog::Load(fs, r->dir_));
+  return r;
+}
+
+Status Reader::Refresh(bool *changed) {
+  size_t before = catalog_.segments().size();
+  uint64_t size_before = catalog_.valid_size();
+  bool reloaded = false;
+  VDB_RETURN_IF_ERROR(catalog_.Refresh(fs_, dir_, &reloaded));
+  *changed =
+      reloaded || before != catalog_.segments().size() || size_before != catalog_.valid_size();
+  // Drop cached segments that were deleted.
+  for (auto it = cache_.begin(); it != cache_.end();)
+    it = catalog_.FindById(it->first) < 0 ? cache_.erase(it) : ++it;
+  return Status::Ok();
+}
+
+Result<SegmentReader *> Reader::Segment(size_t i) {
+  const auto &segs = catalog_.segments();
+  if (i >= segs.size()) return Status(Code::kInvalidArgument, "no segment at that position");
+  const SegmentInfo &info = segs[i];
+  for (auto it = cache_.begin(); it != cache_.end(); ++it) {
+    if (it->first != info.id) continue;
+    if (it != cache_.begin()) cache_.splice(cache_.begin(), cache_, it);
+    if (!info.sealed()) VDB_RETURN_IF_ERROR(cache_.front().second->Refresh());
+    return cache_.front().second.get();
+  }
+  VDB_ASSIGN_OR_RETURN(auto seg, SegmentReader::Open(fs_, dir_, info));
+  cache_.emplace_front(info.id, std::move(seg));
+  while (cache_.size() > cache_max_) cache_.pop_back();
+  return cache_.front().second.get();
+}
+
+Result<Position> Reader::KeyAfter(uint64_t pts) {
+  const auto &segs = catalog_.segments();
+  long s = catalog_.FindByTime(pts);
+  if (s < 0) return Status(Code::kNotFound, "stream is empty");
+  for (size_t i = size_t(s); i < segs.size(); i++) {
+    VDB_ASSIGN_OR_RETURN(SegmentReader * seg, Segment(i));
+    long k = seg->KeyAtOrAfter(pts);
+    if (k >= 0) return Position{i, size_t(k)};
+  }
+  return Status(Code::kNotFound, "no keyframe after that time");
+}
+
+Result<Position> Reader::FindKeyframe(uint64_t pts, Snap snap) {
+  const auto &segs = catalog_.segments();
+  long s = catalog_.FindByTime(pts);
+  if (s < 0) return Status(Code::kNotFound, "stream is empty");
+  if (snap == Snap::kAfter) return KeyAfter(pts);
+  Position before{size_t(s), 0};
+  bool found = false;
+  for (long i = s; i >= 0 && !found; i--) {
+    VDB_ASSIGN_OR_RETURN(SegmentReader * seg, Segment(size_t(i)));
+    long k = seg->KeyAtOrBefore(pts);
+    if (k >= 0) {
+      before = Position{size_t(i), size_t(k)};
+      found = true;
+    }
+  }
+  if (!found) {  // earlier than everything: the first keyframe
+    for (size_t i = 0; i < segs.size() && !found; i++) {
+      VDB_ASSIGN_OR_RETURN(SegmentReader * seg, Segment(i));
+      if (seg->keyframe_count()) {
+        before = Position{i, seg->keyframe(0)};
+        found = true;
+      }
+    }
+    if (!found) return Status(Code::kNotFound, "stream holds no keyframe");
+    return before;
+  }
+  if (snap == Snap::kBefore) return before;
+  VDB_ASSIGN_OR_RETURN(SegmentReader * bs, Segment(before.segment));
+  uint64_t bpts = bs->entry(before.frame).pts;
+  auto after = KeyAfter(pts);
+  if (!after.ok()) return before;
+  VDB_ASSIGN_OR_RETURN(SegmentReader * as, Segment(after->segment));
+  uint64_t apts = as->entry(after->frame).pts;
+  return (apts - pts < pts - bpts) ? after.value() : before;
+}
+
+Result<Position> Reader::Next(Position p) {
+  VDB_ASSIGN_OR_RETURN(SegmentReader * seg, Segment(p.segment));
+  if (p.frame + 1 < seg->size()) return Position{p.segment, p.frame + 1};
+  for (size_t i = p.segment + 1; i < catalog_.segments().size(); i++) {
+    VDB_ASSIGN_OR_RETURN(SegmentReader * next, Segment(i));
+    if (next->size()) return Position{i, 0};
+  }
+  return Status(Code::kEnd, "end of stream");
+}
+
+uint64_t Reader::start_pts() const {
+  const auto &s = catalog_.segments();
+  return s.empty() ? kNoTime : s.front().first_pts;
+}
+
+uint64_t Reader::end_pts() const {
+  const auto &s = catalog_.segments();
+  return s.empty() ? kNoTime : s.back().end_pts;
+}
+
+}  // namespace vdb

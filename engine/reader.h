@@ -1,0 +1,70 @@
+// Reader: one stream of a store as one timeline, for playback.
+//
+// Open reads the store marker and the catalog only: its cost and memory do
+// not depend on how many frames the stream holds. Segments are opened lazily
+// (SegmentReader: index load) and a few are kept in an LRU cache.
+//
+// Positions are (segment index in segments(), frame index in that segment).
+// Refresh() picks up segments a live writer added or retention removed;
+// positions held across a Refresh must be re-found by time.
+//
+// Thread rules: one thread at a time. Several Readers may read one stream
+// while one Writer appends to it.
+#pragma once
+
+#include <list>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "catalog.h"
+#include "segment_reader.h"
+
+namespace vdb {
+
+enum class Snap { kBefore, kAfter, kNearest };
+
+struct Position {
+  size_t segment = 0;
+  size_t frame = 0;
+};
+
+class Reader {
+ public:
+  static Result<std::unique_ptr<Reader>> Open(Fs *fs, const std::string &store,
+                                              const std::string &stream, size_t cache_segments = 4);
+  // Re-reads the catalog tail; *changed tells if the segment list changed.
+  Status Refresh(bool *changed);
+
+  const std::vector<SegmentInfo> &segments() const { return catalog_.segments(); }
+  // Opens (or takes from the cache) segment i; the pointer stays valid until
+  // the next Segment() call that evicts it or the next Refresh().
+  Result<SegmentReader *> Segment(size_t i);
+
+  // The keyframe for a seek to `pts`: kBefore = at or before (the first
+  // keyframe of the stream if pts is earlier), kAfter = at or after,
+  // kNearest = the closer of the two. kNotFound on an empty stream or past
+  // the end with kAfter.
+  Result<Position> FindKeyframe(uint64_t pts, Snap snap);
+  // The position after `p` (next segment's first frame at a segment end);
+  // kEnd past the last frame.
+  Result<Position> Next(Position p);
+
+  // The stream's time span [start, end) as the catalog tells it.
+  uint64_t start_pts() const;
+  uint64_t end_pts() const;
+  const std::string &dir() const { return dir_; }
+
+ private:
+  Reader() = default;
+  Result<Position> KeyAfter(uint64_t pts);
+
+  Fs *fs_ = nullptr;
+  std::string dir_;
+  Catalog catalog_;
+  size_t cache_max_ = 4;
+  std::list<std::pair<uint64_t, std::unique_ptr<SegmentReader>>> cache_;  // by id, MRU first
+};
+
+}  // namespace vdb

@@ -1,0 +1,117 @@
+#include "segment_info.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+namespace vdb {
+
+const char *StateName(SegmentState s) {
+  switch (s) {
+    case SegmentState::kOpen:
+      return "open";
+    case SegmentState::kSealed:
+      return "sealed";
+    case SegmentState::kRecovered:
+      return "recovered";
+  }
+  return "?";
+}
+
+namespace {
+
+// kNoTime is written as null so tools see "unknown", not 2^64-1.
+nlohmann::json TimeJson(uint64_t t) {
+  return t == kNoTime ? nlohmann::json() : nlohmann::json(t);
+}
+uint64_t TimeFrom(const nlohmann::json &j) {
+  return j.is_null() ? kNoTime : j.get<uint64_t>();
+}
+
+}  // namespace
+
+std::string SegmentMetaToJson(const SegmentMeta &m) {
+  nlohmann::json j = {
+      {"format_version", m.format_version},
+      {"id", m.info.id},
+      {"stream", m.stream},
+      {"state", StateName(m.info.state)},
+      {"codec", m.codec},
+      {"caps", m.caps},
+      {"first_pts", TimeJson(m.info.first_pts)},
+      {"end_pts", TimeJson(m.info.end_pts)},
+      {"first_dts", TimeJson(m.first_dts)},
+      {"utc_start", m.info.utc_start},
+      {"frames", m.info.frames},
+      {"keyframes", m.keyframes},
+      {"bytes", m.info.bytes},
+  };
+  if (m.corrupt_offset != kNoTime) j["corrupt_offset"] = m.corrupt_offset;
+  return j.dump(2) + "\n";
+}
+
+Result<SegmentMeta> SegmentMetaFromJson(const std::string &json) {
+  auto j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return Status(Code::kCorrupt, "metadata is not JSON");
+  try {
+    SegmentMeta m;
+    m.format_version = j.at("format_version").get<uint32_t>();
+    if (m.format_version > kFormatVersion)
+      return Status(Code::kUnsupported,
+                    "metadata format version " + std::to_string(m.format_version));
+    m.info.id = j.at("id").get<uint64_t>();
+    m.stream = j.at("stream").get<std::string>();
+    std::string state = j.at("state").get<std::string>();
+    if (state == "open")
+      m.info.state = SegmentState::kOpen;
+    else if (state == "sealed")
+      m.info.state = SegmentState::kSealed;
+    else if (state == "recovered")
+      m.info.state = SegmentState::kRecovered;
+    else
+      return Status(Code::kCorrupt, "metadata state '" + state + "'");
+    m.codec = j.at("codec").get<std::string>();
+    m.caps = j.at("caps").get<std::string>();
+    m.info.first_pts = TimeFrom(j.at("first_pts"));
+    m.info.end_pts = TimeFrom(j.at("end_pts"));
+    m.first_dts = TimeFrom(j.at("first_dts"));
+    m.info.utc_start = j.at("utc_start").get<uint64_t>();
+    m.info.frames = j.at("frames").get<uint64_t>();
+    m.keyframes = j.at("keyframes").get<uint64_t>();
+    m.info.bytes = j.at("bytes").get<uint64_t>();
+    if (j.contains("corrupt_offset")) m.corrupt_offset = j["corrupt_offset"].get<uint64_t>();
+    return m;
+  } catch (const nlohmann::json::exception &e) {
+    return Status(Code::kCorrupt, std::string("metadata field: ") + e.what());
+  }
+}
+
+std::string SegmentBaseName(uint64_t id) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%012" PRIu64, id);
+  return buf;
+}
+std::string FramesPath(const std::string &dir, uint64_t id) {
+  return JoinPath(dir, SegmentBaseName(id) + ".vdbf");
+}
+std::string IndexPath(const std::string &dir, uint64_t id) {
+  return JoinPath(dir, SegmentBaseName(id) + ".vdbi");
+}
+std::string MetaPath(const std::string &dir, uint64_t id) {
+  return JoinPath(dir, SegmentBaseName(id) + ".json");
+}
+
+bool ParseSegmentFileName(const std::string &name, uint64_t *id, std::string *ext) {
+  auto dot = name.find('.');
+  if (dot != 12) return false;
+  uint64_t v = 0;
+  for (size_t i = 0; i < dot; i++) {
+    if (name[i] < '0' || name[i] > '9') return false;
+    v = v * 10 + uint64_t(name[i] - '0');
+  }
+  *id = v;
+  *ext = name.substr(dot + 1);
+  return true;
+}
+
+}  // namespace vdb

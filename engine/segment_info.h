@@ -1,0 +1,60 @@
+// SegmentInfo: what the catalog knows of one segment, and SegmentMeta: the
+// per-segment metadata JSON (<id>.json) that adds caps and provenance.
+//
+// Plain values; thread-safe to copy. Times are GStreamer nanoseconds;
+// kNoTime means unknown. A segment covers [first_pts, end_pts) of the stream
+// timeline; utc_start is the wall-clock time (UTC ns since 1970) of first_pts.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "file.h"
+#include "format.h"
+#include "status.h"
+
+namespace vdb {
+
+enum class SegmentState : uint8_t { kOpen = 1, kSealed = 2, kRecovered = 3 };
+
+const char *StateName(SegmentState s);
+
+struct SegmentInfo {
+  uint64_t id = 0;
+  SegmentState state = SegmentState::kOpen;
+  uint64_t first_pts = kNoTime;
+  uint64_t end_pts = kNoTime;
+  uint64_t utc_start = 0;
+  uint64_t bytes = 0;   // frame file size
+  uint64_t frames = 0;  // media frames (the config record is not counted)
+
+  bool sealed() const { return state != SegmentState::kOpen; }
+  // UTC of a stream time inside this segment (0 when unknown).
+  uint64_t UtcAt(uint64_t pts) const {
+    return utc_start && pts != kNoTime && first_pts != kNoTime ? utc_start + (pts - first_pts) : 0;
+  }
+};
+
+struct SegmentMeta {
+  SegmentInfo info;
+  std::string stream;
+  std::string codec;  // e.g. "h264", "vp9"
+  std::string caps;   // full GStreamer caps string incl. codec_data
+  uint64_t first_dts = kNoTime;
+  uint64_t keyframes = 0;
+  uint64_t corrupt_offset = kNoTime;  // recovery found damage here (kNoTime: none)
+  uint32_t format_version = kFormatVersion;
+};
+
+std::string SegmentMetaToJson(const SegmentMeta &m);
+Result<SegmentMeta> SegmentMetaFromJson(const std::string &json);
+
+// File names inside a stream directory.
+std::string SegmentBaseName(uint64_t id);  // "000000000042"
+std::string FramesPath(const std::string &dir, uint64_t id);
+std::string IndexPath(const std::string &dir, uint64_t id);
+std::string MetaPath(const std::string &dir, uint64_t id);
+// Parses "<id>.<ext>" names; false for anything else.
+bool ParseSegmentFileName(const std::string &name, uint64_t *id, std::string *ext);
+
+}  // namespace vdb

@@ -1,0 +1,71 @@
+// SegmentReader: random access to the frames of one segment.
+//
+// Open loads the index file (one read) and checks each entry's CRC; if the
+// index is short, damaged or missing, the missing part is rebuilt in memory
+// by scanning the frame file. Open holds a shared lock on the frame file so
+// retention will not delete a segment while it is being read.
+//
+// A segment still being written (live) grows: Refresh() picks up records
+// appended since, reading the frame file past the last known record, so it
+// sees frames the writer has written but not yet indexed or synced.
+//
+// Read() returns frames only after checking their CRC: damage is kCorrupt
+// with the offset, never data.
+//
+// Thread rules: one thread at a time.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "file.h"
+#include "segment_info.h"
+
+namespace vdb {
+
+struct FrameView {
+  RecordHeader header;
+  size_t data_offset = 0;  // payload position in the caller's buffer
+};
+
+class SegmentReader {
+ public:
+  static Result<std::unique_ptr<SegmentReader>> Open(Fs *fs, const std::string &dir,
+                                                     const SegmentInfo &info);
+  // Picks up records appended since Open/last Refresh (live segments).
+  Status Refresh();
+
+  const SegmentInfo &info() const { return info_; }
+  const std::string &caps() const { return caps_; }
+  size_t size() const { return entries_.size(); }  // media frames
+  const IndexEntry &entry(size_t i) const { return entries_[i]; }
+  bool index_rebuilt() const { return index_rebuilt_; }
+
+  // Keyframe positions (frame indices) by pts; -1 if none.
+  long KeyAtOrBefore(uint64_t pts) const;
+  long KeyAtOrAfter(uint64_t pts) const;
+  size_t keyframe_count() const { return keys_.size(); }
+  size_t keyframe(size_t k) const { return keys_[k]; }
+
+  // Reads frames [first, first+count) with one read into *buf (resized) and
+  // fills *out. kCorrupt (with file and offset) if any record is damaged.
+  Status Read(size_t first, size_t count, std::vector<uint8_t> *buf, std::vector<FrameView> *out);
+
+ private:
+  SegmentReader() = default;
+  void AddEntries(const std::vector<IndexEntry> &es);
+
+  Fs *fs_ = nullptr;
+  std::string dir_;
+  SegmentInfo info_;
+  std::unique_ptr<Lock> lock_;
+  std::unique_ptr<File> frames_;
+  std::string caps_;
+  std::vector<IndexEntry> entries_;  // media frames only
+  std::vector<uint32_t> keys_;       // indices into entries_ of keyframes
+  uint64_t end_ = 0;                 // frame file offset past the last known record
+  bool index_rebuilt_ = false;
+};
+
+}  // namespace vdb

@@ -1,0 +1,138 @@
+#include "segment_writer.h"
+
+#include <algorithm>
+
+namespace vdb {
+namespace {
+
+constexpr size_t kIndexBatch = 4096;
+
+Status WithPath(const Status &st, const std::string &path) {
+  return st.ok() ? st : Status(st.code(), path + ": " + st.message(), st.err());
+}
+
+Result<std::unique_ptr<File>> CreateWithHeader(Fs *fs, const std::string &path, FileKind kind,
+                                               uint64_t id) {
+  VDB_ASSIGN_OR_RETURN(auto f, fs->Open(path, OpenMode::kCreateTrunc));
+  uint8_t hdr[kFileHeaderSize];
+  EncodeFileHeader(FileHeader{kind, kFormatVersion, id}, hdr);
+  VDB_RETURN_IF_ERROR(f->Append(hdr, sizeof hdr));
+  return f;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SegmentWriter>> SegmentWriter::Create(Fs *fs, const std::string &dir,
+                                                             const SegmentMeta &meta) {
+  std::unique_ptr<SegmentWriter> w(new SegmentWriter());
+  w->fs_ = fs;
+  w->dir_ = dir;
+  w->meta_ = meta;
+  w->meta_.info.state = SegmentState::kOpen;
+  uint64_t id = meta.info.id;
+  VDB_ASSIGN_OR_RETURN(w->frames_,
+                       CreateWithHeader(fs, FramesPath(dir, id), FileKind::kFrames, id));
+  VDB_ASSIGN_OR_RETURN(w->index_, CreateWithHeader(fs, IndexPath(dir, id), FileKind::kIndex, id));
+  w->frames_size_ = w->index_size_ = kFileHeaderSize;
+  VDB_RETURN_IF_ERROR(
+      w->AppendRecord(kFlagConfig, kNoTime, kNoTime, kNoTime, meta.caps.data(), meta.caps.size()));
+  w->meta_.info.bytes = w->frames_size_;
+  VDB_RETURN_IF_ERROR(w->FlushIndex());
+  VDB_RETURN_IF_ERROR(w->frames_->Sync());
+  VDB_RETURN_IF_ERROR(w->index_->Sync());
+  VDB_RETURN_IF_ERROR(WriteFileAtomic(fs, MetaPath(dir, id), SegmentMetaToJson(w->meta_)));
+  return w;
+}
+
+Status SegmentWriter::AppendRecord(uint32_t flags, uint64_t pts, uint64_t dts, uint64_t dur,
+                                   const void *data, size_t size) {
+  if (size > kMaxPayload)
+    return Status(Code::kInvalidArgument,
+                  "frame of " + std::to_string(size) + " bytes exceeds the 256 MiB record limit");
+  RecordHeader h;
+  h.payload_size = uint32_t(size);
+  h.pts = pts;
+  h.dts = dts;
+  h.duration = dur;
+  h.flags = flags;
+  uint8_t hdr[kRecordHeaderSize];
+  EncodeRecordHeader(&h, data, hdr);
+  Slice parts[2] = {{hdr, sizeof hdr}, {data, size}};
+  Status st = frames_->Append(parts, 2);
+  if (!st.ok()) {
+    (void)frames_->Truncate(frames_size_);  // drop the torn record
+    return WithPath(st, frames_->path());
+  }
+  IndexEntry e{frames_size_, flags, pts, dts, uint32_t(size)};
+  size_t at = index_buf_.size();
+  index_buf_.resize(at + kIndexEntrySize);
+  EncodeIndexEntry(e, index_buf_.data() + at);
+  last_offset_ = frames_size_;
+  frames_size_ += sizeof hdr + size;
+  if (index_buf_.size() >= kIndexBatch) (void)FlushIndex();  // on failure: retried by Sync
+  return Status::Ok();
+}
+
+Status SegmentWriter::Append(const Frame &f) {
+  before_last_ = meta_;
+  VDB_RETURN_IF_ERROR(
+      AppendRecord(f.flags & ~kFlagConfig, f.pts, f.dts, f.duration, f.data, f.size));
+  SegmentInfo &info = meta_.info;
+  if (info.frames == 0) {
+    info.first_pts = f.pts;
+    meta_.first_dts = f.dts;
+    info.utc_start = f.utc;
+  }
+  info.frames++;
+  if (f.flags & kFlagKey) meta_.keyframes++;
+  uint64_t end = f.pts == kNoTime ? f.dts : f.pts;
+  if (end != kNoTime && f.duration != kNoTime) end += f.duration;
+  if (end != kNoTime && (info.end_pts == kNoTime || end > info.end_pts)) info.end_pts = end;
+  info.bytes = frames_size_;
+  return Status::Ok();
+}
+
+Status SegmentWriter::FlushIndex() {
+  if (index_buf_.empty()) return Status::Ok();
+  Status st = index_->Append(index_buf_.data(), index_buf_.size());
+  if (!st.ok()) {
+    (void)index_->Truncate(index_size_);  // keep the entries buffered; retry later
+    return WithPath(st, index_->path());
+  }
+  index_size_ += index_buf_.size();
+  index_buf_.clear();
+  return Status::Ok();
+}
+
+Status SegmentWriter::SyncFrames() {
+  VDB_RETURN_IF_ERROR(WithPath(frames_->Sync(), frames_->path()));
+  synced_frames_ = meta_.info.frames;
+  return Status::Ok();
+}
+
+Status SegmentWriter::DropLast() {
+  if (index_buf_.size() >= kIndexEntrySize) {
+    index_buf_.resize(index_buf_.size() - kIndexEntrySize);
+  } else {  // its entry was already written out
+    VDB_RETURN_IF_ERROR(index_->Truncate(index_size_ - kIndexEntrySize));
+    index_size_ -= kIndexEntrySize;
+  }
+  VDB_RETURN_IF_ERROR(frames_->Truncate(last_offset_));
+  frames_size_ = last_offset_;
+  meta_ = before_last_;
+  return Status::Ok();
+}
+
+Status SegmentWriter::Sync() {
+  VDB_RETURN_IF_ERROR(SyncFrames());
+  VDB_RETURN_IF_ERROR(FlushIndex());
+  return WithPath(index_->Sync(), index_->path());
+}
+
+Status SegmentWriter::Seal() {
+  VDB_RETURN_IF_ERROR(Sync());
+  meta_.info.state = SegmentState::kSealed;
+  return WriteFileAtomic(fs_, MetaPath(dir_, meta_.info.id), SegmentMetaToJson(meta_));
+}
+
+}  // namespace vdb

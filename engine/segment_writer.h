@@ -1,0 +1,69 @@
+// SegmentWriter: appends frames to one segment's frame file and index file.
+//
+// Every Append writes the record (header + payload) to the frame file at
+// once, so readers and a kill -9 see it; index entries are buffered and
+// written in 4 KiB batches and on Sync (the index can always be rebuilt from
+// the frame file). Sync makes everything appended so far durable.
+//
+// Append is all or nothing: on error the frame file is cut back to its last
+// whole record, so the segment stays valid and the call may be retried (e.g.
+// after ENOSPC). An index write that fails is retried later (the entries stay
+// buffered); only Sync() reports it.
+//
+// Thread rules: one thread at a time (the Writer serialises calls).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "file.h"
+#include "segment_info.h"
+
+namespace vdb {
+
+struct Frame {
+  const void *data = nullptr;
+  size_t size = 0;
+  uint64_t pts = kNoTime;
+  uint64_t dts = kNoTime;
+  uint64_t duration = kNoTime;
+  uint32_t flags = 0;  // kFlag*
+  uint64_t utc = 0;    // wall clock of pts (UTC ns); 0: unknown
+};
+
+class SegmentWriter {
+ public:
+  // Creates <id>.vdbf/.vdbi/.json in `dir`; the first record is the caps.
+  static Result<std::unique_ptr<SegmentWriter>> Create(Fs *fs, const std::string &dir,
+                                                       const SegmentMeta &meta);
+  Status Append(const Frame &f);
+  // Makes the frame file durable (not the index).
+  Status SyncFrames();
+  // Takes back the last Append (used when making it durable failed).
+  Status DropLast();
+  Status Sync();
+  // Syncs, writes the sealed metadata. The object is done after this.
+  Status Seal();
+
+  const SegmentMeta &meta() const { return meta_; }
+  uint64_t synced_frames() const { return synced_frames_; }
+
+ private:
+  SegmentWriter() = default;
+  Status FlushIndex();
+  Status AppendRecord(uint32_t flags, uint64_t pts, uint64_t dts, uint64_t dur, const void *data,
+                      size_t size);
+
+  Fs *fs_ = nullptr;
+  std::string dir_;
+  SegmentMeta meta_;
+  std::unique_ptr<File> frames_, index_;
+  uint64_t frames_size_ = 0, index_size_ = 0;
+  uint64_t last_offset_ = 0;  // of the last record
+  SegmentMeta before_last_;   // meta_ before the last Append
+  std::vector<uint8_t> index_buf_;
+  uint64_t synced_frames_ = 0;
+};
+
+}  // namespace vdb

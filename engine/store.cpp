@@ -1,0 +1,63 @@
+#include "store.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "catalog.h"
+#include "format.h"
+
+namespace vdb {
+namespace {
+const char kMarker[] = "vdb-store.json";
+}
+
+bool ValidStreamName(const std::string &name) {
+  if (name.empty() || name.size() > 64 || name[0] == '.') return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
+  });
+}
+
+Status PrepareStore(Fs *fs, const std::string &store, bool create) {
+  std::string marker = JoinPath(store, kMarker);
+  auto data = ReadWholeFile(fs, marker);
+  if (data.ok()) {
+    auto j = nlohmann::json::parse(data.value(), nullptr, false);
+    if (j.is_discarded() || !j.is_object() || j.value("format", "") != "vdb-store" ||
+        !j.contains("version") || !j["version"].is_number_unsigned())
+      return Status(Code::kCorrupt, marker + " is not a vdb store marker");
+    uint64_t v = j["version"].get<uint64_t>();
+    if (v > kFormatVersion)
+      return Status(Code::kUnsupported, store + " was written by vdb format version " +
+                                            std::to_string(v) + "; this build reads up to " +
+                                            std::to_string(kFormatVersion));
+    return Status::Ok();
+  }
+  if (data.status().code() != Code::kNotFound) return data.status();
+  if (!create) {
+    if (fs->Exists(store)) return Status(Code::kNotFound, store + " is not a vdb store");
+    return Status(Code::kNotFound, "store " + store + " does not exist");
+  }
+  VDB_RETURN_IF_ERROR(fs->MakeDirs(store));
+  nlohmann::json j = {{"format", "vdb-store"}, {"version", kFormatVersion}};
+  return WriteFileAtomic(fs, marker, j.dump() + "\n");
+}
+
+Result<std::string> StreamDir(const std::string &store, const std::string &stream) {
+  if (!ValidStreamName(stream))
+    return Status(Code::kInvalidArgument,
+                  "invalid stream name '" + stream + "' (use 1-64 of A-Z a-z 0-9 _ . -)");
+  return JoinPath(store, stream);
+}
+
+Result<std::vector<std::string>> ListStreams(Fs *fs, const std::string &store) {
+  VDB_ASSIGN_OR_RETURN(auto names, fs->List(store));
+  std::vector<std::string> out;
+  for (const auto &n : names)
+    if (ValidStreamName(n) && fs->Exists(Catalog::Path(JoinPath(store, n)))) out.push_back(n);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace vdb

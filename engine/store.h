@@ -1,0 +1,27 @@
+// Store layout: a store is a directory holding one directory per stream.
+//
+//   STORE/vdb-store.json     marker: {"format": "vdb-store", "version": 1}
+//   STORE/<stream>/LOCK      the writer's exclusive lock
+//   STORE/<stream>/catalog.vdbc, <id>.vdbf, <id>.vdbi, <id>.json
+//
+// Stateless functions; thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "file.h"
+
+namespace vdb {
+
+// Stream names: 1-64 characters of [A-Za-z0-9_.-], not starting with '.'.
+bool ValidStreamName(const std::string &name);
+// Checks the store marker (kNotFound if absent and !create; kUnsupported if
+// written by a newer version); with create, makes the directory and marker.
+Status PrepareStore(Fs *fs, const std::string &store, bool create);
+// Path of a stream's directory; kInvalidArgument for a bad name.
+Result<std::string> StreamDir(const std::string &store, const std::string &stream);
+// Names of the streams in a store, sorted.
+Result<std::vector<std::string>> ListStreams(Fs *fs, const std::string &store);
+
+}  // namespace vdb

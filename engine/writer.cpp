@@ -1,0 +1,300 @@
+#include "writer.h"
+
+#include <set>
+
+#include "store.h"
+
+namespace vdb {
+
+Result<std::unique_ptr<Writer>> Writer::Open(Fs *fs, const std::string &store,
+                                             const std::string &stream,
+                                             const WriterOptions &options, RecoveryReport *report) {
+  RecoveryReport local;
+  if (!report) report = &local;
+  std::unique_ptr<Writer> w(new Writer());
+  w->fs_ = fs;
+  w->stream_ = stream;
+  w->options_ = options;
+  VDB_ASSIGN_OR_RETURN(w->dir_, StreamDir(store, stream));
+  VDB_RETURN_IF_ERROR(PrepareStore(fs, store, true));
+  VDB_RETURN_IF_ERROR(fs->MakeDirs(w->dir_));
+  auto lock = fs->TryLock(JoinPath(w->dir_, "LOCK"), LockMode::kExclusive);
+  if (!lock.ok()) {
+    if (lock.status().code() == Code::kLocked)
+      return Status(Code::kLocked, "stream '" + stream + "' in " + store +
+                                       " is already being recorded by another writer");
+    return lock.status();
+  }
+  w->lock_ = std::move(lock).value();
+  VDB_RETURN_IF_ERROR(w->Recover(report));
+  return w;
+}
+
+Status Writer::Recover(RecoveryReport *report) {
+  auto loaded = Catalog::Load(fs_, dir_);
+  bool rewrite = false;
+  if (loaded.ok()) {
+    catalog_ = std::move(loaded).value();
+  } else if (loaded.status().code() == Code::kCorrupt) {
+    report->catalog_rebuilt = true;
+    report->catalog_problem = loaded.status().message();
+    VDB_ASSIGN_OR_RETURN(auto infos, ScanSegments(fs_, dir_));
+    catalog_ = Catalog();
+    for (const auto &s : infos) catalog_.Apply(CatalogOp::kSealed, s);
+    rewrite = true;
+  } else {
+    return loaded.status();
+  }
+
+  // Files the catalog does not list: newer ids are segments whose OPEN record
+  // never became durable (recover them); older ids were being deleted.
+  VDB_ASSIGN_OR_RETURN(auto names, fs_->List(dir_));
+  std::set<uint64_t> orphans;
+  for (const auto &n : names) {
+    uint64_t id;
+    std::string ext;
+    if (ParseSegmentFileName(n, &id, &ext) && catalog_.FindById(id) < 0) orphans.insert(id);
+  }
+  uint64_t max_listed = catalog_.max_id();
+  for (uint64_t id : orphans) {
+    if (id > max_listed && fs_->Exists(FramesPath(dir_, id))) {
+      SegmentInfo info;
+      info.id = id;
+      catalog_.Apply(CatalogOp::kOpen, info);
+      rewrite = true;
+    } else {
+      for (const auto &p : {FramesPath(dir_, id), IndexPath(dir_, id), MetaPath(dir_, id)})
+        (void)fs_->Remove(p);
+      report->orphans_removed.push_back(id);
+    }
+  }
+  if (!report->orphans_removed.empty()) VDB_RETURN_IF_ERROR(fs_->SyncDir(dir_));
+
+  // Segments left open by a crash.
+  std::vector<std::pair<CatalogOp, SegmentInfo>> updates;
+  for (const auto &s : catalog_.segments()) {
+    if (s.sealed()) continue;
+    RecoveryItem item;
+    auto m = RecoverSegment(fs_, dir_, s.id, stream_, &item);
+    report->segments.push_back(item);
+    if (m.ok()) {
+      updates.push_back({CatalogOp::kSealed, m->info});
+    } else if (m.status().code() == Code::kNotFound) {
+      updates.push_back({CatalogOp::kDeleted, s});
+    } else {
+      return m.status();
+    }
+  }
+  for (const auto &u : updates) catalog_.Apply(u.first, u.second);
+  if (rewrite || catalog_.dead_records() > catalog_.segments().size() + 1024) {
+    VDB_RETURN_IF_ERROR(CatalogFile::Rewrite(fs_, dir_, catalog_.segments()));
+    VDB_ASSIGN_OR_RETURN(catalog_, Catalog::Load(fs_, dir_));
+    updates.clear();
+  }
+  VDB_ASSIGN_OR_RETURN(catalog_file_, CatalogFile::Open(fs_, dir_, catalog_));
+  for (const auto &u : updates) VDB_RETURN_IF_ERROR(catalog_file_->Append(u.first, u.second));
+  return Status::Ok();
+}
+
+Writer::~Writer() {
+  (void)Close();
+}
+
+Status Writer::SetCaps(const std::string &codec, const std::string &caps) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (caps == caps_) return Status::Ok();
+  codec_ = codec;
+  caps_ = caps;
+  return SealLocked();
+}
+
+void Writer::Split() {
+  std::lock_guard<std::mutex> l(mu_);
+  split_ = true;
+}
+
+bool Writer::DueLocked(const Frame *next) const {
+  if (!seg_) return false;
+  if (split_) return true;
+  const SegmentInfo &info = seg_->meta().info;
+  if (options_.max_segment_bytes && info.bytes >= options_.max_segment_bytes) return true;
+  uint64_t pts = next ? next->pts : info.end_pts;
+  return options_.max_segment_duration && pts != kNoTime && info.first_pts != kNoTime &&
+         pts >= info.first_pts && pts - info.first_pts >= options_.max_segment_duration;
+}
+
+bool Writer::RotationDue() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return DueLocked(nullptr);
+}
+
+Status Writer::Append(const Frame &f) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (f.pts == kNoTime && f.dts == kNoTime)
+    return Status(Code::kInvalidArgument, "frame has no timestamp");
+  if (f.dts != kNoTime && last_dts_ != kNoTime && f.dts < last_dts_)
+    return Status(Code::kInvalidArgument, "decode timestamps go backwards");
+  bool key = f.flags & kFlagKey;
+  if (seg_ && key && DueLocked(&f)) VDB_RETURN_IF_ERROR(SealLocked());
+  uint64_t t = f.pts != kNoTime ? f.pts : f.dts;
+  // Interval mode: make what came before durable first, so that a failed
+  // sync fails this frame and stores nothing of it.
+  if (seg_ && options_.sync_mode == SyncMode::kInterval && frames_since_sync_ &&
+      ((t >= last_sync_pts_ && t - last_sync_pts_ >= options_.sync_interval) ||
+       (options_.sync_frames && frames_since_sync_ >= options_.sync_frames))) {
+    VDB_RETURN_IF_ERROR(seg_->Sync());
+    frames_synced_ += frames_since_sync_;
+    frames_since_sync_ = 0;
+    last_sync_pts_ = t;
+  }
+  if (!seg_) VDB_RETURN_IF_ERROR(StartSegment(f));
+  VDB_RETURN_IF_ERROR(seg_->Append(f));
+  if (options_.sync_mode == SyncMode::kEveryFrame) {
+    Status st = seg_->SyncFrames();
+    if (!st.ok()) {
+      (void)seg_->DropLast();
+      return st;
+    }
+    frames_synced_++;
+  } else {
+    frames_since_sync_++;
+  }
+  if (f.dts != kNoTime) last_dts_ = f.dts;
+  if (last_sync_pts_ == kNoTime) last_sync_pts_ = t;
+  return Status::Ok();
+}
+
+Status Writer::StartSegment(const Frame &f) {
+  if (caps_.empty()) return Status(Code::kInvalidArgument, "no caps set before the first frame");
+  if (!(f.flags & kFlagKey))
+    return Status(Code::kInvalidArgument, "a segment must start with a keyframe");
+  if (f.pts == kNoTime) return Status(Code::kInvalidArgument, "keyframe has no pts");
+  const auto &segs = catalog_.segments();
+  if (!segs.empty() && segs.back().first_pts != kNoTime && f.pts < segs.back().first_pts)
+    return Status(Code::kInvalidArgument,
+                  "timestamps go backwards: frame pts is before the last segment's start");
+  SegmentMeta m;
+  m.info.id = catalog_.max_id() + 1;
+  m.info.first_pts = f.pts;
+  m.info.utc_start = f.utc;
+  m.stream = stream_;
+  m.codec = codec_;
+  m.caps = caps_;
+  VDB_RETURN_IF_ERROR(catalog_file_->Append(CatalogOp::kOpen, m.info));
+  catalog_.Apply(CatalogOp::kOpen, m.info);
+  auto w = SegmentWriter::Create(fs_, dir_, m);
+  if (!w.ok()) {
+    (void)DeleteLocked(m.info.id);
+    return w.status();
+  }
+  seg_ = std::move(w).value();
+  split_ = false;
+  last_sync_pts_ = kNoTime;
+  if (on_event_) on_event_(SegmentEvent::kOpened, seg_->meta());
+  return Status::Ok();
+}
+
+Status Writer::SealLocked() {
+  if (!seg_) return Status::Ok();
+  VDB_RETURN_IF_ERROR(seg_->Seal());
+  frames_synced_ += frames_since_sync_;
+  frames_since_sync_ = 0;
+  const SegmentMeta &m = seg_->meta();
+  VDB_RETURN_IF_ERROR(catalog_file_->Append(CatalogOp::kSealed, m.info));
+  catalog_.Apply(CatalogOp::kSealed, m.info);
+  if (on_event_) on_event_(SegmentEvent::kClosed, m);
+  seg_.reset();
+  return Status::Ok();
+}
+
+Status Writer::Sync() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (!seg_) return Status::Ok();
+  VDB_RETURN_IF_ERROR(seg_->Sync());
+  frames_synced_ += frames_since_sync_;
+  frames_since_sync_ = 0;
+  return Status::Ok();
+}
+
+Status Writer::Close() {
+  std::lock_guard<std::mutex> l(mu_);
+  return SealLocked();
+}
+
+Status Writer::DeleteLocked(uint64_t id) {
+  long i = catalog_.FindById(id);
+  if (i < 0) return Status(Code::kNotFound, "no segment " + std::to_string(id));
+  SegmentInfo info = catalog_.segments()[size_t(i)];
+  VDB_RETURN_IF_ERROR(catalog_file_->Append(CatalogOp::kDeleted, info));
+  catalog_.Apply(CatalogOp::kDeleted, info);
+  for (const auto &p : {FramesPath(dir_, id), IndexPath(dir_, id), MetaPath(dir_, id)}) {
+    Status st = fs_->Remove(p);
+    if (!st.ok() && st.code() != Code::kNotFound) return st;
+  }
+  return fs_->SyncDir(dir_);
+}
+
+Status Writer::DeleteSegment(uint64_t id) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (seg_ && seg_->meta().info.id == id)
+    return Status(Code::kInvalidArgument, "segment " + std::to_string(id) + " is being written");
+  long i = catalog_.FindById(id);
+  SegmentMeta m;
+  if (i >= 0) m.info = catalog_.segments()[size_t(i)];
+  m.stream = stream_;
+  VDB_RETURN_IF_ERROR(DeleteLocked(id));
+  if (on_event_) on_event_(SegmentEvent::kDeleted, m);
+  return Status::Ok();
+}
+
+Result<size_t> Writer::ApplyRetention(const RetentionPolicy &policy, uint64_t now_utc) {
+  if (!policy.active()) return size_t{0};
+  std::vector<SegmentInfo> segs = segments();
+  uint64_t free_bytes = UINT64_MAX;
+  if (policy.min_free_bytes) {
+    VDB_ASSIGN_OR_RETURN(free_bytes, fs_->FreeSpace(dir_));
+  }
+  // A segment is busy while a reader holds a shared lock on its frame file.
+  auto busy = [this](uint64_t id) {
+    return !fs_->TryLock(FramesPath(dir_, id), LockMode::kExclusive).ok();
+  };
+  size_t n = 0;
+  for (uint64_t id : SelectForDeletion(segs, policy, now_utc, free_bytes, busy)) {
+    VDB_RETURN_IF_ERROR(DeleteSegment(id));
+    n++;
+  }
+  return n;
+}
+
+uint64_t Writer::end_pts() const {
+  std::lock_guard<std::mutex> l(mu_);
+  if (seg_) return seg_->meta().info.end_pts;
+  const auto &s = catalog_.segments();
+  return s.empty() ? kNoTime : s.back().end_pts;
+}
+
+uint64_t Writer::end_utc() const {
+  std::lock_guard<std::mutex> l(mu_);
+  const SegmentInfo *info = seg_ ? &seg_->meta().info : nullptr;
+  if (!info && !catalog_.segments().empty()) info = &catalog_.segments().back();
+  return info ? info->UtcAt(info->end_pts) : 0;
+}
+
+std::vector<SegmentInfo> Writer::segments() const {
+  std::lock_guard<std::mutex> l(mu_);
+  std::vector<SegmentInfo> out = catalog_.segments();
+  if (seg_ && !out.empty() && out.back().id == seg_->meta().info.id) out.back() = seg_->meta().info;
+  return out;
+}
+
+uint64_t Writer::frames_synced() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return frames_synced_;
+}
+
+void Writer::SetEventCallback(std::function<void(SegmentEvent, const SegmentMeta &)> cb) {
+  std::lock_guard<std::mutex> l(mu_);
+  on_event_ = std::move(cb);
+}
+
+}  // namespace vdb

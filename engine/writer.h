@@ -1,0 +1,108 @@
+// Writer: records one stream of a store, segment after segment.
+//
+// Open takes the stream's exclusive lock (a second writer, in this or another
+// process, gets kLocked), loads the catalog and recovers whatever a crash
+// left (RecoveryReport). Frames are appended as they come; a new segment
+// starts at a keyframe once the current one reached max_segment_bytes or
+// max_segment_duration, after SetCaps() with different caps, or after
+// Split(). Durability follows the SyncPolicy; Close() seals everything.
+//
+// Invariants kept on disk at every moment: the catalog lists every segment
+// with frames; each segment starts with its caps record and a keyframe;
+// segments' first_pts increase with their id.
+//
+// Thread rules: all public methods are thread-safe (one internal mutex), so
+// retention may run on another thread while frames are appended. Event
+// callbacks run on the calling thread with the mutex held: they must not call
+// back into the Writer.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "catalog.h"
+#include "recovery.h"
+#include "retention.h"
+#include "segment_writer.h"
+
+namespace vdb {
+
+enum class SyncMode { kNone, kInterval, kEveryFrame };
+
+struct WriterOptions {
+  uint64_t max_segment_bytes = 256ull << 20;
+  uint64_t max_segment_duration = 60ull * 1000000000;  // ns
+  SyncMode sync_mode = SyncMode::kInterval;
+  uint64_t sync_interval = 1000000000;  // ns of stream time between syncs
+  uint64_t sync_frames = 0;             // also sync after this many frames (0: off)
+};
+
+enum class SegmentEvent { kOpened, kClosed, kDeleted };
+
+class Writer {
+ public:
+  static Result<std::unique_ptr<Writer>> Open(Fs *fs, const std::string &store,
+                                              const std::string &stream,
+                                              const WriterOptions &options, RecoveryReport *report);
+  ~Writer();  // Close()s; errors are lost: call Close() to see them.
+
+  // Caps of the frames that follow. Different caps close the current segment;
+  // the next segment starts at the next keyframe with these caps.
+  Status SetCaps(const std::string &codec, const std::string &caps);
+  // Appends a frame. kInvalidArgument if it cannot start a segment (not a
+  // keyframe, no caps yet) or its timestamps go backwards; nothing is written
+  // then. I/O errors leave the store valid and the call may be retried.
+  Status Append(const Frame &frame);
+  // The next keyframe starts a new segment.
+  void Split();
+  // True when the open segment is due to rotate and waits for a keyframe.
+  bool RotationDue() const;
+  // Makes every appended frame durable now.
+  Status Sync();
+  // Seals the open segment. The Writer can go on appending after Close.
+  Status Close();
+
+  // Deletes sealed segments as the policy asks (skipping those being read).
+  // Returns how many were deleted.
+  Result<size_t> ApplyRetention(const RetentionPolicy &policy, uint64_t now_utc);
+  Status DeleteSegment(uint64_t id);
+
+  // Stream time just past the last frame recorded (kNoTime if none), and the
+  // UTC at that point (0 if unknown).
+  uint64_t end_pts() const;
+  uint64_t end_utc() const;
+  std::vector<SegmentInfo> segments() const;
+  uint64_t frames_synced() const;  // frames made durable by this Writer
+  const std::string &dir() const { return dir_; }
+
+  void SetEventCallback(std::function<void(SegmentEvent, const SegmentMeta &)> cb);
+  const WriterOptions &options() const { return options_; }
+
+ private:
+  Writer() = default;
+  Status Recover(RecoveryReport *report);
+  Status StartSegment(const Frame &first);
+  Status SealLocked();
+  Status DeleteLocked(uint64_t id);
+  bool DueLocked(const Frame *next) const;
+
+  mutable std::mutex mu_;
+  Fs *fs_ = nullptr;
+  std::string dir_, stream_;
+  WriterOptions options_;
+  std::unique_ptr<Lock> lock_;
+  Catalog catalog_;
+  std::unique_ptr<CatalogFile> catalog_file_;
+  std::unique_ptr<SegmentWriter> seg_;
+  std::string codec_, caps_;
+  bool split_ = false;
+  uint64_t last_dts_ = kNoTime;
+  uint64_t last_sync_pts_ = kNoTime;
+  uint64_t frames_since_sync_ = 0;
+  uint64_t frames_synced_ = 0;
+  std::function<void(SegmentEvent, const SegmentMeta &)> on_event_;
+};
+
+}  // namespace vdb
