@@ -6,6 +6,7 @@ namespace vdb {
 namespace {
 
 constexpr size_t kIndexBatch = 4096;
+constexpr size_t kCopyBelow = 16384;
 
 Status WithPath(const Status &st, const std::string &path) {
   return st.ok() ? st : Status(st.code(), path + ": " + st.message(), st.err());
@@ -34,12 +35,13 @@ Result<std::unique_ptr<SegmentWriter>> SegmentWriter::Create(Fs *fs, const std::
                        CreateWithHeader(fs, FramesPath(dir, id), FileKind::kFrames, id));
   VDB_ASSIGN_OR_RETURN(w->index_, CreateWithHeader(fs, IndexPath(dir, id), FileKind::kIndex, id));
   w->frames_size_ = w->index_size_ = kFileHeaderSize;
+  w->scratch_.resize(kRecordHeaderSize + kCopyBelow);
   VDB_RETURN_IF_ERROR(
       w->AppendRecord(kFlagConfig, kNoTime, kNoTime, kNoTime, meta.caps.data(), meta.caps.size()));
   w->meta_.info.bytes = w->frames_size_;
   VDB_RETURN_IF_ERROR(w->FlushIndex());
-  VDB_RETURN_IF_ERROR(w->frames_->Sync());
-  VDB_RETURN_IF_ERROR(w->index_->Sync());
+  // The files' contents become durable with the first Sync; their names with
+  // the directory sync that WriteFileAtomic does.
   VDB_RETURN_IF_ERROR(WriteFileAtomic(fs, MetaPath(dir, id), SegmentMetaToJson(w->meta_)));
   return w;
 }
@@ -57,8 +59,15 @@ Status SegmentWriter::AppendRecord(uint32_t flags, uint64_t pts, uint64_t dts, u
   h.flags = flags;
   uint8_t hdr[kRecordHeaderSize];
   EncodeRecordHeader(&h, data, hdr);
-  Slice parts[2] = {{hdr, sizeof hdr}, {data, size}};
-  Status st = frames_->Append(parts, 2);
+  Status st;
+  if (size <= kCopyBelow) {  // one contiguous write: cheaper than a 2-part writev
+    std::copy_n(hdr, sizeof hdr, scratch_.data());
+    std::copy_n(static_cast<const uint8_t *>(data), size, scratch_.data() + sizeof hdr);
+    st = frames_->Append(scratch_.data(), sizeof hdr + size);
+  } else {
+    Slice parts[2] = {{hdr, sizeof hdr}, {data, size}};
+    st = frames_->Append(parts, 2);
+  }
   if (!st.ok()) {
     (void)frames_->Truncate(frames_size_);  // drop the torn record
     return WithPath(st, frames_->path());
@@ -74,7 +83,7 @@ Status SegmentWriter::AppendRecord(uint32_t flags, uint64_t pts, uint64_t dts, u
 }
 
 Status SegmentWriter::Append(const Frame &f) {
-  before_last_ = meta_;
+  undo_ = Undo{meta_.info, meta_.first_dts, meta_.keyframes};
   VDB_RETURN_IF_ERROR(
       AppendRecord(f.flags & ~kFlagConfig, f.pts, f.dts, f.duration, f.data, f.size));
   SegmentInfo &info = meta_.info;
@@ -119,18 +128,20 @@ Status SegmentWriter::DropLast() {
   }
   VDB_RETURN_IF_ERROR(frames_->Truncate(last_offset_));
   frames_size_ = last_offset_;
-  meta_ = before_last_;
+  meta_.info = undo_.info;
+  meta_.first_dts = undo_.first_dts;
+  meta_.keyframes = undo_.keyframes;
   return Status::Ok();
 }
 
 Status SegmentWriter::Sync() {
   VDB_RETURN_IF_ERROR(SyncFrames());
-  VDB_RETURN_IF_ERROR(FlushIndex());
-  return WithPath(index_->Sync(), index_->path());
+  return FlushIndex();
 }
 
 Status SegmentWriter::Seal() {
   VDB_RETURN_IF_ERROR(Sync());
+  VDB_RETURN_IF_ERROR(WithPath(index_->Sync(), index_->path()));
   meta_.info.state = SegmentState::kSealed;
   return WriteFileAtomic(fs_, MetaPath(dir_, meta_.info.id), SegmentMetaToJson(meta_));
 }

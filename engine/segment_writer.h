@@ -42,8 +42,10 @@ class SegmentWriter {
   Status SyncFrames();
   // Takes back the last Append (used when making it durable failed).
   Status DropLast();
+  // Makes every frame durable and writes out buffered index entries (the
+  // index itself is synced by Seal: recovery rebuilds it from the frames).
   Status Sync();
-  // Syncs, writes the sealed metadata. The object is done after this.
+  // Syncs both files, writes the sealed metadata. The object is done after this.
   Status Seal();
 
   const SegmentMeta &meta() const { return meta_; }
@@ -61,7 +63,11 @@ class SegmentWriter {
   std::unique_ptr<File> frames_, index_;
   uint64_t frames_size_ = 0, index_size_ = 0;
   uint64_t last_offset_ = 0;  // of the last record
-  SegmentMeta before_last_;   // meta_ before the last Append
+  struct Undo {
+    SegmentInfo info;
+    uint64_t first_dts, keyframes;
+  } undo_;                        // what the last Append changed in meta_
+  std::vector<uint8_t> scratch_;  // header + payload of small records
   std::vector<uint8_t> index_buf_;
   uint64_t synced_frames_ = 0;
 };

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what vdb needs on Debian 12 (only what is missing; apt-get update
+# once, as root) and builds it into ./build. Sourced by the README's commands.
+set -euo pipefail
+VDB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VDB_BUILD="${VDB_BUILD:-$VDB_ROOT/build}"
+
+VDB_PACKAGES=(
+  g++ meson ninja-build pkg-config
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
+  nlohmann-json3-dev libgtest-dev
+  ${VDB_EXTRA_PACKAGES:-}
+)
+
+vdb_install_missing() {
+  local missing=() p
+  for p in "${VDB_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  echo "vdb: installing ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+vdb_build() {
+  if [ ! -f "$VDB_BUILD/build.ninja" ]; then
+    meson setup "$VDB_BUILD" "$VDB_ROOT" ${VDB_MESON_ARGS:-} >/dev/null
+  fi
+  meson compile -C "$VDB_BUILD" -j 2 >/dev/null || meson compile -C "$VDB_BUILD" -j 2
+}
+
+vdb_install_missing
+vdb_build
+export GST_PLUGIN_PATH="$VDB_BUILD/gst${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
+export PATH="$VDB_BUILD/tools:$PATH"
