@@ -23,14 +23,12 @@ constexpr uint32_t kRecordMagic = 0x52424456;  // "VDBR"
 constexpr uint32_t kMaxPayload = 256u << 20;   // larger lengths are corrupt
 
 // Record flags (16 bits in the index).
-enum : uint32_t {
-  kFlagKey = 1u << 0,      // decodable on its own (IDR / VP9 keyframe)
-  kFlagConfig = 1u << 1,   // payload is the segment's caps string, not a frame
-  kFlagDiscont = 1u << 2,  // discontinuity before this frame
-  kFlagHeader = 1u << 3,   // frame carries codec headers (SPS/PPS) inline
-  kFlagDroppable = 1u << 4,
-  kKnownFlags = 0x1f,
-};
+constexpr uint32_t kFlagKey = 1u << 0;      // decodable on its own (IDR / VP9 keyframe)
+constexpr uint32_t kFlagConfig = 1u << 1;   // payload is the segment's caps string, not a frame
+constexpr uint32_t kFlagDiscont = 1u << 2;  // discontinuity before this frame
+constexpr uint32_t kFlagHeader = 1u << 3;   // frame carries codec headers (SPS/PPS) inline
+constexpr uint32_t kFlagDroppable = 1u << 4;
+constexpr uint32_t kKnownFlags = 0x1f;
 
 enum class FileKind { kFrames, kIndex, kCatalog };
 

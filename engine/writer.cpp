@@ -128,6 +128,11 @@ bool Writer::RotationDue() const {
   return DueLocked(nullptr);
 }
 
+bool Writer::StartsSegment(const Frame &f) const {
+  std::lock_guard<std::mutex> l(mu_);
+  return (f.flags & kFlagKey) && (!seg_ || DueLocked(&f));
+}
+
 Status Writer::Append(const Frame &f) {
   std::lock_guard<std::mutex> l(mu_);
   if (f.pts == kNoTime && f.dts == kNoTime)
@@ -295,6 +300,16 @@ uint64_t Writer::frames_synced() const {
 void Writer::SetEventCallback(std::function<void(SegmentEvent, const SegmentMeta &)> cb) {
   std::lock_guard<std::mutex> l(mu_);
   on_event_ = std::move(cb);
+}
+
+void Writer::SetOptions(const WriterOptions &options) {
+  std::lock_guard<std::mutex> l(mu_);
+  options_ = options;
+}
+
+bool Writer::recording() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return seg_ != nullptr;
 }
 
 }  // namespace vdb

@@ -59,6 +59,8 @@ class Writer {
   void Split();
   // True when the open segment is due to rotate and waits for a keyframe.
   bool RotationDue() const;
+  // True if Append(frame) would start a new segment with it.
+  bool StartsSegment(const Frame &frame) const;
   // Makes every appended frame durable now.
   Status Sync();
   // Seals the open segment. The Writer can go on appending after Close.
@@ -78,7 +80,10 @@ class Writer {
   const std::string &dir() const { return dir_; }
 
   void SetEventCallback(std::function<void(SegmentEvent, const SegmentMeta &)> cb);
-  const WriterOptions &options() const { return options_; }
+  // Takes effect from the next frame.
+  void SetOptions(const WriterOptions &options);
+  // True while a segment is open (frames since the last Close/seal).
+  bool recording() const;
 
  private:
   Writer() = default;

@@ -19,7 +19,9 @@ std::unique_ptr<Writer> Record(Fs *fs, size_t frames, uint64_t start, bool close
   EXPECT_TRUE((*w)->SetCaps("h264", "video/x-h264").ok());
   auto fr = MakeFrames(frames, 1000, 30, 30, start);
   for (auto &f : fr) EXPECT_TRUE((*w)->Append(ToFrame(f, kUtc0 + f.pts)).ok());
-  if (close) EXPECT_TRUE((*w)->Close().ok());
+  if (close) {
+    EXPECT_TRUE((*w)->Close().ok());
+  }
   return std::move(w).value();
 }
 }  // namespace

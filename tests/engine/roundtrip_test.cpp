@@ -65,7 +65,9 @@ TEST(RoundTrip, RotatesBySizeOnKeyframes) {
     EXPECT_TRUE((*seg)->entry(0).flags & kFlagKey) << "segment " << s;
     // A segment may pass the limit only by the GOP that was open at the time.
     EXPECT_LT(r->segments()[s].bytes, o.max_segment_bytes + 60000u);
-    if (s > 0) EXPECT_EQ(r->segments()[s].first_pts, r->segments()[s - 1].end_pts);
+    if (s > 0) {
+      EXPECT_EQ(r->segments()[s].first_pts, r->segments()[s - 1].end_pts);
+    }
   }
   EXPECT_TRUE(SameFrames(ReadAll(r.get()), frames));
 }
@@ -90,7 +92,9 @@ TEST(RoundTrip, CapsChangeStartsANewSegment) {
   auto w = OpenWriter(&fs, "/s");
   auto frames = MakeFrames(120, 300, 30);
   for (size_t i = 0; i < frames.size(); i++) {
-    if (i == 60) ASSERT_TRUE(w->SetCaps("h264", "video/x-h264, width=640").ok());
+    if (i == 60) {
+      ASSERT_TRUE(w->SetCaps("h264", "video/x-h264, width=640").ok());
+    }
     ASSERT_TRUE(w->Append(ToFrame(frames[i])).ok());
   }
   ASSERT_TRUE(w->Close().ok());

@@ -1,0 +1,837 @@
+/**
+ * SECTION:element-vdbsink
+ * @title: vdbsink
+ *
+ * Records H.264 (byte-stream, avc or avc3, one access unit per buffer) or VP9
+ * frames into a vdb store: segments of a frame file and an index, each
+ * starting at a keyframe with the codec headers it needs, written as frames
+ * arrive. The store survives a crash: the next writer recovers it, losing at
+ * most the last #GstVdbSink:sync-interval of footage.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 -e videotestsrc is-live=true ! x264enc tune=zerolatency ! h264parse ! \
+ *     vdbsink location=/var/lib/vdb stream=cam1 max-segment-time=60000000000
+ * gst-launch-1.0 -e v4l2src ! videoconvert ! vp9enc deadline=1 ! vdbsink location=store
+ * ]|
+ *
+ * Element messages posted on the bus: `vdbsink-segment-opened`,
+ * `vdbsink-segment-closed`, `vdbsink-segment-deleted` (id, frames-path,
+ * index-path, meta-path, first-pts, end-pts, utc-start, frames, bytes),
+ * `vdbsink-recovered` (report, segments), `vdbsink-disk-low` (free-bytes,
+ * min-free-space).
+ */
+#include "gstvdbsink.h"
+
+#include <gst/video/video.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "h264_headers.h"
+#include "writer.h"
+
+GST_DEBUG_CATEGORY_STATIC(gst_vdb_sink_debug);
+#define GST_CAT_DEFAULT gst_vdb_sink_debug
+
+#define DEFAULT_LOCATION NULL
+#define DEFAULT_STREAM "default"
+#define DEFAULT_MAX_SEGMENT_TIME (60 * GST_SECOND)
+#define DEFAULT_MAX_SEGMENT_BYTES (256 * 1024 * 1024)
+#define DEFAULT_SYNC_MODE GST_VDB_SYNC_INTERVAL
+#define DEFAULT_SYNC_INTERVAL GST_SECOND
+#define DEFAULT_MAX_TOTAL_BYTES 0
+#define DEFAULT_MAX_AGE 0
+#define DEFAULT_MIN_FREE_SPACE 0
+#define DEFAULT_RECORD TRUE
+#define DEFAULT_WALLCLOCK GST_VDB_WALLCLOCK_SYSTEM
+#define DEFAULT_SEND_KEYFRAME_REQUESTS TRUE
+#define RETENTION_PERIOD_MS 10000
+
+enum {
+  PROP_0,
+  PROP_LOCATION,
+  PROP_STREAM,
+  PROP_MAX_SEGMENT_TIME,
+  PROP_MAX_SEGMENT_BYTES,
+  PROP_SYNC_MODE,
+  PROP_SYNC_INTERVAL,
+  PROP_MAX_TOTAL_BYTES,
+  PROP_MAX_AGE,
+  PROP_MIN_FREE_SPACE,
+  PROP_RECORD,
+  PROP_WALLCLOCK,
+  PROP_SEND_KEYFRAME_REQUESTS,
+};
+
+enum { SIGNAL_SPLIT_NOW, SIGNAL_SYNC, LAST_SIGNAL };
+static guint gst_vdb_sink_signals[LAST_SIGNAL];
+
+/* Everything C++ lives here; created in init, destroyed in finalize. */
+struct VdbSinkState {
+  std::unique_ptr<vdb::Writer> writer;
+  vdb::H264Headers h264;
+  bool byte_stream = false;
+  /* Stream timeline: stored time = input time + shift. */
+  bool run_started = false;
+  guint64 shift = 0;
+  guint64 last_in = GST_CLOCK_TIME_NONE;  /* last input pts (or dts) */
+  guint64 last_dts = GST_CLOCK_TIME_NONE; /* last stored dts */
+  guint64 utc_base = 0, utc_base_pts = 0;
+  bool need_key = false;
+  bool key_requested = false;
+  bool warned_no_headers = false;
+  guint key_request_count = 0;
+  std::atomic<bool> record_changed{false};
+  /* Retention thread. */
+  std::thread retention;
+  std::mutex rmu;
+  std::condition_variable rcv;
+  bool rstop = false, rkick = false, disk_low = false;
+};
+
+struct _GstVdbSink {
+  GstBaseSink parent;
+  gchar *location;
+  gchar *stream;
+  guint64 max_segment_time;
+  guint64 max_segment_bytes;
+  GstVdbSyncMode sync_mode;
+  guint64 sync_interval;
+  guint64 max_total_bytes;
+  guint64 max_age;
+  guint64 min_free_space;
+  gboolean record;
+  GstVdbWallclock wallclock;
+  gboolean send_keyframe_requests;
+  VdbSinkState *s;
+};
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
+    "sink", GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS("video/x-h264, stream-format = (string) { byte-stream, avc, avc3 }, "
+                    "alignment = (string) au; "
+                    "video/x-vp9"));
+
+#define gst_vdb_sink_parent_class parent_class
+G_DEFINE_TYPE(GstVdbSink, gst_vdb_sink, GST_TYPE_BASE_SINK);
+GST_ELEMENT_REGISTER_DEFINE(vdbsink, "vdbsink", GST_RANK_NONE, GST_TYPE_VDB_SINK);
+
+GType gst_vdb_sync_mode_get_type(void) {
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {GST_VDB_SYNC_NONE, "Sync only when a segment is sealed", "none"},
+      {GST_VDB_SYNC_INTERVAL, "Sync every sync-interval of stream time", "interval"},
+      {GST_VDB_SYNC_EVERY_FRAME, "Sync after every frame (slow, loses nothing)", "every-frame"},
+      {0, NULL, NULL}};
+  if (g_once_init_enter(&type))
+    g_once_init_leave(&type, g_enum_register_static("GstVdbSyncMode", values));
+  return type;
+}
+
+GType gst_vdb_wallclock_get_type(void) {
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {GST_VDB_WALLCLOCK_SYSTEM, "System clock when recording starts", "system"},
+      {GST_VDB_WALLCLOCK_REFERENCE_META,
+       "GstReferenceTimestampMeta (timestamp/x-ntp or x-unix) when present, else system",
+       "reference-meta"},
+      {0, NULL, NULL}};
+  if (g_once_init_enter(&type))
+    g_once_init_leave(&type, g_enum_register_static("GstVdbWallclock", values));
+  return type;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static vdb::WriterOptions writer_options(GstVdbSink *self) {
+  vdb::WriterOptions o;
+  GST_OBJECT_LOCK(self);
+  o.max_segment_duration = self->max_segment_time;
+  o.max_segment_bytes = self->max_segment_bytes;
+  o.sync_mode = self->sync_mode == GST_VDB_SYNC_NONE       ? vdb::SyncMode::kNone
+                : self->sync_mode == GST_VDB_SYNC_INTERVAL ? vdb::SyncMode::kInterval
+                                                           : vdb::SyncMode::kEveryFrame;
+  o.sync_interval = self->sync_interval;
+  GST_OBJECT_UNLOCK(self);
+  return o;
+}
+
+static vdb::RetentionPolicy retention_policy(GstVdbSink *self) {
+  vdb::RetentionPolicy p;
+  GST_OBJECT_LOCK(self);
+  p.max_total_bytes = self->max_total_bytes;
+  p.max_age_ns = self->max_age;
+  p.min_free_bytes = self->min_free_space;
+  GST_OBJECT_UNLOCK(self);
+  return p;
+}
+
+static guint64 now_utc(void) {
+  return guint64(g_get_real_time()) * 1000;
+}
+
+static void post_segment_message(GstVdbSink *self, const char *name, const vdb::SegmentMeta &m,
+                                 const std::string &dir) {
+  const vdb::SegmentInfo &i = m.info;
+  GstStructure *st = gst_structure_new(
+      name, "id", G_TYPE_UINT64, i.id, "stream", G_TYPE_STRING, m.stream.c_str(), "frames-path",
+      G_TYPE_STRING, vdb::FramesPath(dir, i.id).c_str(), "index-path", G_TYPE_STRING,
+      vdb::IndexPath(dir, i.id).c_str(), "meta-path", G_TYPE_STRING,
+      vdb::MetaPath(dir, i.id).c_str(), "first-pts", G_TYPE_UINT64, i.first_pts, "end-pts",
+      G_TYPE_UINT64, i.end_pts, "utc-start", G_TYPE_UINT64, i.utc_start, "frames", G_TYPE_UINT64,
+      i.frames, "bytes", G_TYPE_UINT64, i.bytes, NULL);
+  gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), st));
+}
+
+static void request_keyframe(GstVdbSink *self) {
+  VdbSinkState *s = self->s;
+  if (s->key_requested) return;
+  GST_OBJECT_LOCK(self);
+  gboolean send = self->send_keyframe_requests;
+  GST_OBJECT_UNLOCK(self);
+  if (!send) return;
+  s->key_requested = true;
+  GST_DEBUG_OBJECT(self, "asking upstream for a keyframe");
+  gst_pad_push_event(GST_BASE_SINK_PAD(self),
+                     gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE,
+                                                                 ++s->key_request_count));
+}
+
+static void kick_retention(GstVdbSink *self) {
+  std::lock_guard<std::mutex> l(self->s->rmu);
+  self->s->rkick = true;
+  self->s->rcv.notify_one();
+}
+
+/* Deletes what the retention properties ask; off the streaming thread,
+ * except when the disk is full (then render calls it directly). */
+static void run_retention(GstVdbSink *self) {
+  VdbSinkState *s = self->s;
+  vdb::RetentionPolicy p = retention_policy(self);
+  if (!p.active() || !s->writer) return;
+  auto n = s->writer->ApplyRetention(p, now_utc());
+  if (!n.ok()) {
+    GST_ELEMENT_WARNING(self, RESOURCE, WRITE, ("Retention could not delete old footage"),
+                        ("%s", n.status().ToString().c_str()));
+    return;
+  }
+  if (p.min_free_bytes) {
+    auto free_bytes = vdb::DefaultFs()->FreeSpace(s->writer->dir());
+    bool low = free_bytes.ok() && free_bytes.value() < p.min_free_bytes;
+    if (low && !s->disk_low) {
+      GST_WARNING_OBJECT(self, "free space %" G_GUINT64_FORMAT " below min-free-space",
+                         free_bytes.value());
+      gst_element_post_message(
+          GST_ELEMENT(self),
+          gst_message_new_element(
+              GST_OBJECT(self),
+              gst_structure_new("vdbsink-disk-low", "free-bytes", G_TYPE_UINT64, free_bytes.value(),
+                                "min-free-space", G_TYPE_UINT64, p.min_free_bytes, NULL)));
+    }
+    s->disk_low = low;
+  }
+}
+
+static void retention_loop(GstVdbSink *self) {
+  VdbSinkState *s = self->s;
+  std::unique_lock<std::mutex> l(s->rmu);
+  while (!s->rstop) {
+    s->rcv.wait_for(l, std::chrono::milliseconds(RETENTION_PERIOD_MS),
+                    [s] { return s->rstop || s->rkick; });
+    if (s->rstop) break;
+    s->rkick = false;
+    l.unlock();
+    run_retention(self);
+    l.lock();
+  }
+}
+
+/* ---------------------------------------------------------- GstBaseSink */
+
+static gboolean gst_vdb_sink_start(GstBaseSink *sink) {
+  GstVdbSink *self = GST_VDB_SINK(sink);
+  VdbSinkState *s = self->s;
+  GST_OBJECT_LOCK(self);
+  std::string location = self->location ? self->location : "";
+  std::string stream = self->stream ? self->stream : "";
+  GST_OBJECT_UNLOCK(self);
+  if (location.empty()) {
+    GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No store location set"),
+                      ("set the 'location' property to a directory"));
+    return FALSE;
+  }
+  vdb::RecoveryReport report;
+  auto w = vdb::Writer::Open(vdb::DefaultFs(), location, stream, writer_options(self), &report);
+  if (!w.ok()) {
+    const vdb::Status &st = w.status();
+    switch (st.code()) {
+      case vdb::Code::kLocked:
+        GST_ELEMENT_ERROR(self, RESOURCE, BUSY,
+                          ("Stream '%s' in '%s' is already being recorded by another writer",
+                           stream.c_str(), location.c_str()),
+                          ("%s", st.ToString().c_str()));
+        break;
+      case vdb::Code::kInvalidArgument:
+        GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("%s", st.message().c_str()), (NULL));
+        break;
+      case vdb::Code::kUnsupported:
+        GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE, ("%s", st.message().c_str()), (NULL));
+        break;
+      default:
+        GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE,
+                          ("Could not open store '%s' for writing", location.c_str()),
+                          ("%s", st.ToString().c_str()));
+    }
+    return FALSE;
+  }
+  s->writer = std::move(w).value();
+  std::string dir = s->writer->dir();
+  s->writer->SetEventCallback([self, dir](vdb::SegmentEvent ev, const vdb::SegmentMeta &m) {
+    const char *name = ev == vdb::SegmentEvent::kOpened   ? "vdbsink-segment-opened"
+                       : ev == vdb::SegmentEvent::kClosed ? "vdbsink-segment-closed"
+                                                          : "vdbsink-segment-deleted";
+    GST_INFO_OBJECT(self, "%s: segment %" G_GUINT64_FORMAT, name, m.info.id);
+    post_segment_message(self, name, m, dir);
+    if (ev == vdb::SegmentEvent::kClosed) kick_retention(self);
+  });
+  if (!report.empty()) {
+    std::string text = report.ToString();
+    GST_WARNING_OBJECT(self, "recovered store: %s", text.c_str());
+    gst_element_post_message(
+        GST_ELEMENT(self),
+        gst_message_new_element(
+            GST_OBJECT(self),
+            gst_structure_new("vdbsink-recovered", "report", G_TYPE_STRING, text.c_str(),
+                              "segments", G_TYPE_UINT, guint(report.segments.size()), NULL)));
+    for (const auto &item : report.segments)
+      if (item.damage_offset != vdb::kNoTime)
+        GST_ELEMENT_WARNING(
+            self, STREAM, DECODE, ("Recovered a damaged segment"),
+            ("segment %" G_GUINT64_FORMAT ": %s", item.segment_id, item.message.c_str()));
+  }
+  s->run_started = false;
+  s->need_key = false;
+  s->key_requested = false;
+  s->last_in = s->last_dts = GST_CLOCK_TIME_NONE;
+  s->h264.Clear();
+  s->rstop = s->rkick = false;
+  s->rkick = true; /* apply retention to what earlier runs left, right away */
+  s->retention = std::thread(retention_loop, self);
+  return TRUE;
+}
+
+static gboolean gst_vdb_sink_stop(GstBaseSink *sink) {
+  GstVdbSink *self = GST_VDB_SINK(sink);
+  VdbSinkState *s = self->s;
+  if (s->retention.joinable()) {
+    {
+      std::lock_guard<std::mutex> l(s->rmu);
+      s->rstop = true;
+    }
+    s->rcv.notify_one();
+    s->retention.join();
+  }
+  gboolean ok = TRUE;
+  if (s->writer) {
+    vdb::Status st = s->writer->Close();
+    if (!st.ok()) {
+      GST_ELEMENT_ERROR(self, RESOURCE, CLOSE, ("Could not seal the last segment"),
+                        ("%s", st.ToString().c_str()));
+      ok = FALSE;
+    }
+    s->writer.reset();
+  }
+  return ok;
+}
+
+static gboolean gst_vdb_sink_set_caps(GstBaseSink *sink, GstCaps *caps) {
+  GstVdbSink *self = GST_VDB_SINK(sink);
+  VdbSinkState *s = self->s;
+  GstStructure *st = gst_caps_get_structure(caps, 0);
+  const gchar *name = gst_structure_get_name(st);
+  std::string codec;
+  if (g_str_equal(name, "video/x-h264")) {
+    codec = "h264";
+    const gchar *fmt = gst_structure_get_string(st, "stream-format");
+    s->byte_stream = fmt && g_str_equal(fmt, "byte-stream");
+  } else if (g_str_equal(name, "video/x-vp9")) {
+    codec = "vp9";
+    s->byte_stream = false;
+  } else {
+    GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Unsupported caps %s", name),
+                      ("vdbsink records H.264 (au alignment) and VP9"));
+    return FALSE;
+  }
+  gchar *str = gst_caps_to_string(caps);
+  GST_INFO_OBJECT(self, "caps: %s", str);
+  vdb::Status status = s->writer->SetCaps(codec, str);
+  g_free(str);
+  if (!status.ok()) {
+    GST_ELEMENT_ERROR(self, RESOURCE, WRITE, ("Could not seal the segment on a caps change"),
+                      ("%s", status.ToString().c_str()));
+    return FALSE;
+  }
+  s->h264.Clear();
+  s->need_key = true; /* new caps: the next segment starts at a keyframe */
+  return TRUE;
+}
+
+/* Stored time for a new run or after a discontinuity: continue after what
+ * is stored, leaving a gap as long as the wall-clock time that passed. */
+static void start_run(GstVdbSink *self, guint64 in_time) {
+  VdbSinkState *s = self->s;
+  guint64 end = s->writer->end_pts();
+  guint64 end_utc = s->writer->end_utc();
+  guint64 now = now_utc();
+  s->shift = 0;
+  if (end != GST_CLOCK_TIME_NONE && in_time < end) {
+    guint64 gap = end_utc && now > end_utc ? now - end_utc : 0;
+    s->shift = end + gap - in_time;
+  }
+  s->writer->Split();
+  s->run_started = true;
+  s->utc_base = now;
+  s->utc_base_pts = in_time + s->shift;
+  GST_INFO_OBJECT(self, "new run: input %" GST_TIME_FORMAT " stored at %" GST_TIME_FORMAT,
+                  GST_TIME_ARGS(in_time), GST_TIME_ARGS(in_time + s->shift));
+}
+
+static guint64 frame_utc(GstVdbSink *self, GstBuffer *buf, guint64 pts) {
+  VdbSinkState *s = self->s;
+  if (self->wallclock == GST_VDB_WALLCLOCK_REFERENCE_META) {
+    static GstCaps *ntp = gst_caps_new_empty_simple("timestamp/x-ntp");
+    static GstCaps *unx = gst_caps_new_empty_simple("timestamp/x-unix");
+    GstReferenceTimestampMeta *m = gst_buffer_get_reference_timestamp_meta(buf, ntp);
+    if (m && m->timestamp > 2208988800ull * GST_SECOND)
+      return m->timestamp - 2208988800ull * GST_SECOND; /* NTP epoch is 1900 */
+    m = gst_buffer_get_reference_timestamp_meta(buf, unx);
+    if (m) return m->timestamp;
+  }
+  return pts >= s->utc_base_pts ? s->utc_base + (pts - s->utc_base_pts) : s->utc_base;
+}
+
+static GstFlowReturn write_error(GstVdbSink *self, const vdb::Status &st) {
+  if (st.code() == vdb::Code::kNoSpace)
+    GST_ELEMENT_ERROR(self, RESOURCE, NO_SPACE_LEFT,
+                      ("Disk full while recording to '%s'", self->location),
+                      ("%s. Everything recorded before this point is kept; set max-total-bytes "
+                       "or min-free-space to make room automatically.",
+                       st.ToString().c_str()));
+  else
+    GST_ELEMENT_ERROR(self, RESOURCE, WRITE, ("Could not write to store '%s'", self->location),
+                      ("%s", st.ToString().c_str()));
+  return GST_FLOW_ERROR;
+}
+
+static GstFlowReturn gst_vdb_sink_render(GstBaseSink *sink, GstBuffer *buf) {
+  GstVdbSink *self = GST_VDB_SINK(sink);
+  VdbSinkState *s = self->s;
+
+  GST_OBJECT_LOCK(self);
+  gboolean record = self->record;
+  GST_OBJECT_UNLOCK(self);
+  if (!record) {
+    if (s->writer->recording()) {
+      GST_INFO_OBJECT(self, "recording paused");
+      vdb::Status st = s->writer->Close();
+      if (!st.ok()) return write_error(self, st);
+      s->need_key = true;
+      s->key_requested = false;
+    }
+    return GST_FLOW_OK;
+  }
+
+  guint64 pts = GST_BUFFER_PTS(buf), dts = GST_BUFFER_DTS(buf);
+  guint64 in_time = GST_CLOCK_TIME_IS_VALID(pts) ? pts : dts;
+  bool key = !GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT);
+  if (!GST_CLOCK_TIME_IS_VALID(in_time)) {
+    GST_ELEMENT_WARNING(self, STREAM, FORMAT, ("Dropped a frame without timestamps"),
+                        ("vdbsink needs a PTS or DTS on every buffer"));
+    s->need_key = true;
+    request_keyframe(self);
+    return GST_FLOW_OK;
+  }
+
+  bool discont = GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DISCONT);
+  bool backwards =
+      s->run_started && s->last_in != GST_CLOCK_TIME_NONE && in_time + GST_SECOND < s->last_in;
+  bool jump =
+      s->run_started && s->last_in != GST_CLOCK_TIME_NONE && in_time > s->last_in + 2 * GST_SECOND;
+  if (GST_CLOCK_TIME_IS_VALID(dts) && s->last_dts != GST_CLOCK_TIME_NONE &&
+      dts + s->shift < s->last_dts)
+    backwards = true;
+  if (!s->run_started || ((discont || backwards || jump) && key)) {
+    if (s->run_started)
+      GST_INFO_OBJECT(self, "%s: starting a new segment",
+                      backwards ? "timestamps went backwards"
+                      : discont ? "discontinuity"
+                                : "timestamp jump");
+    if (!s->run_started || backwards)
+      start_run(self, in_time);
+    else
+      s->writer->Split();
+  } else if (backwards) {
+    GST_WARNING_OBJECT(self,
+                       "timestamps went backwards on a delta frame: dropping until a keyframe");
+    s->need_key = true;
+  }
+
+  vdb::Frame f;
+  f.pts = GST_CLOCK_TIME_IS_VALID(pts) ? pts + s->shift : vdb::kNoTime;
+  f.dts = GST_CLOCK_TIME_IS_VALID(dts) ? dts + s->shift : vdb::kNoTime;
+  f.duration = GST_BUFFER_DURATION(buf);
+  f.flags = (key ? vdb::kFlagKey : 0) | (discont ? vdb::kFlagDiscont : 0) |
+            (GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_HEADER) ? vdb::kFlagHeader : 0) |
+            (GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DROPPABLE) ? vdb::kFlagDroppable : 0);
+
+  if (s->need_key || !s->writer->recording()) {
+    if (!key) {
+      GST_LOG_OBJECT(self, "dropping delta frame before the first keyframe");
+      if (!s->need_key)
+        GST_ELEMENT_WARNING(self, STREAM, WRONG_TYPE, ("Dropping frames until a keyframe"),
+                            ("a segment must start with a keyframe"));
+      s->need_key = true;
+      request_keyframe(self);
+      return GST_FLOW_OK;
+    }
+    s->need_key = false;
+  }
+  if (key) s->key_requested = false;
+
+  GstMapInfo map;
+  if (!gst_buffer_map(buf, &map, GST_MAP_READ)) {
+    GST_ELEMENT_ERROR(self, RESOURCE, READ, ("Could not map buffer"), (NULL));
+    return GST_FLOW_ERROR;
+  }
+  f.data = map.data;
+  f.size = map.size;
+  f.utc = frame_utc(self, buf, f.pts != vdb::kNoTime ? f.pts : f.dts);
+
+  /* A segment of an H.264 byte-stream must start with SPS/PPS. */
+  std::vector<uint8_t> with_headers;
+  if (s->byte_stream && key) {
+    bool has = s->h264.Scan(map.data, map.size);
+    if (has) f.flags |= vdb::kFlagHeader;
+    if (!has && s->writer->StartsSegment(f)) {
+      if (!s->h264.headers().empty()) {
+        with_headers = s->h264.headers();
+        with_headers.insert(with_headers.end(), map.data, map.data + map.size);
+        f.data = with_headers.data();
+        f.size = with_headers.size();
+        f.flags |= vdb::kFlagHeader;
+      } else if (!s->warned_no_headers) {
+        s->warned_no_headers = true;
+        GST_WARNING_OBJECT(self, "keyframe without SPS/PPS and none seen yet");
+      }
+    }
+  }
+
+  vdb::Status st = s->writer->Append(f);
+  if (st.code() == vdb::Code::kNoSpace && retention_policy(self).active()) {
+    GST_WARNING_OBJECT(self, "disk full: applying retention now");
+    run_retention(self);
+    st = s->writer->Append(f);
+  }
+  gst_buffer_unmap(buf, &map);
+  if (!st.ok()) {
+    if (st.code() == vdb::Code::kInvalidArgument) {
+      GST_ELEMENT_WARNING(self, STREAM, FORMAT, ("Dropped a frame that cannot be stored"),
+                          ("%s", st.message().c_str()));
+      s->need_key = true;
+      return GST_FLOW_OK;
+    }
+    return write_error(self, st);
+  }
+  s->last_in = in_time;
+  if (f.dts != vdb::kNoTime) s->last_dts = f.dts;
+  if (s->writer->RotationDue()) request_keyframe(self);
+  return GST_FLOW_OK;
+}
+
+static gboolean gst_vdb_sink_event(GstBaseSink *sink, GstEvent *event) {
+  GstVdbSink *self = GST_VDB_SINK(sink);
+  if (GST_EVENT_TYPE(event) == GST_EVENT_EOS && self->s->writer) {
+    vdb::Status st = self->s->writer->Close();
+    if (!st.ok()) {
+      GST_ELEMENT_ERROR(self, RESOURCE, CLOSE, ("Could not seal the last segment at EOS"),
+                        ("%s", st.ToString().c_str()));
+    }
+  } else if (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP) {
+    self->s->need_key = true;
+  }
+  return GST_BASE_SINK_CLASS(parent_class)->event(sink, event);
+}
+
+/* ---------------------------------------------------------- signals */
+
+static void gst_vdb_sink_split_now(GstVdbSink *self) {
+  if (!self->s->writer) return;
+  self->s->writer->Split();
+  self->s->key_requested = false;
+  request_keyframe(self);
+}
+
+static gboolean gst_vdb_sink_sync(GstVdbSink *self) {
+  if (!self->s->writer) return FALSE;
+  vdb::Status st = self->s->writer->Sync();
+  if (!st.ok()) GST_WARNING_OBJECT(self, "sync failed: %s", st.ToString().c_str());
+  return st.ok();
+}
+
+/* ---------------------------------------------------------- GObject */
+
+static void gst_vdb_sink_set_property(GObject *object, guint prop_id, const GValue *value,
+                                      GParamSpec *pspec) {
+  GstVdbSink *self = GST_VDB_SINK(object);
+  GST_OBJECT_LOCK(self);
+  switch (prop_id) {
+    case PROP_LOCATION:
+      g_free(self->location);
+      self->location = g_value_dup_string(value);
+      break;
+    case PROP_STREAM:
+      g_free(self->stream);
+      self->stream = g_value_dup_string(value);
+      break;
+    case PROP_MAX_SEGMENT_TIME:
+      self->max_segment_time = g_value_get_uint64(value);
+      break;
+    case PROP_MAX_SEGMENT_BYTES:
+      self->max_segment_bytes = g_value_get_uint64(value);
+      break;
+    case PROP_SYNC_MODE:
+      self->sync_mode = GstVdbSyncMode(g_value_get_enum(value));
+      break;
+    case PROP_SYNC_INTERVAL:
+      self->sync_interval = g_value_get_uint64(value);
+      break;
+    case PROP_MAX_TOTAL_BYTES:
+      self->max_total_bytes = g_value_get_uint64(value);
+      break;
+    case PROP_MAX_AGE:
+      self->max_age = g_value_get_uint64(value);
+      break;
+    case PROP_MIN_FREE_SPACE:
+      self->min_free_space = g_value_get_uint64(value);
+      break;
+    case PROP_RECORD:
+      self->record = g_value_get_boolean(value);
+      break;
+    case PROP_WALLCLOCK:
+      self->wallclock = GstVdbWallclock(g_value_get_enum(value));
+      break;
+    case PROP_SEND_KEYFRAME_REQUESTS:
+      self->send_keyframe_requests = g_value_get_boolean(value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK(self);
+  switch (prop_id) {
+    case PROP_MAX_SEGMENT_TIME:
+    case PROP_MAX_SEGMENT_BYTES:
+    case PROP_SYNC_MODE:
+    case PROP_SYNC_INTERVAL:
+      if (self->s->writer) self->s->writer->SetOptions(writer_options(self));
+      break;
+    case PROP_MAX_TOTAL_BYTES:
+    case PROP_MAX_AGE:
+    case PROP_MIN_FREE_SPACE:
+      if (self->s->retention.joinable()) kick_retention(self);
+      break;
+    default:
+      break;
+  }
+}
+
+static void gst_vdb_sink_get_property(GObject *object, guint prop_id, GValue *value,
+                                      GParamSpec *pspec) {
+  GstVdbSink *self = GST_VDB_SINK(object);
+  GST_OBJECT_LOCK(self);
+  switch (prop_id) {
+    case PROP_LOCATION:
+      g_value_set_string(value, self->location);
+      break;
+    case PROP_STREAM:
+      g_value_set_string(value, self->stream);
+      break;
+    case PROP_MAX_SEGMENT_TIME:
+      g_value_set_uint64(value, self->max_segment_time);
+      break;
+    case PROP_MAX_SEGMENT_BYTES:
+      g_value_set_uint64(value, self->max_segment_bytes);
+      break;
+    case PROP_SYNC_MODE:
+      g_value_set_enum(value, self->sync_mode);
+      break;
+    case PROP_SYNC_INTERVAL:
+      g_value_set_uint64(value, self->sync_interval);
+      break;
+    case PROP_MAX_TOTAL_BYTES:
+      g_value_set_uint64(value, self->max_total_bytes);
+      break;
+    case PROP_MAX_AGE:
+      g_value_set_uint64(value, self->max_age);
+      break;
+    case PROP_MIN_FREE_SPACE:
+      g_value_set_uint64(value, self->min_free_space);
+      break;
+    case PROP_RECORD:
+      g_value_set_boolean(value, self->record);
+      break;
+    case PROP_WALLCLOCK:
+      g_value_set_enum(value, self->wallclock);
+      break;
+    case PROP_SEND_KEYFRAME_REQUESTS:
+      g_value_set_boolean(value, self->send_keyframe_requests);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+static void gst_vdb_sink_finalize(GObject *object) {
+  GstVdbSink *self = GST_VDB_SINK(object);
+  g_free(self->location);
+  g_free(self->stream);
+  delete self->s;
+  G_OBJECT_CLASS(parent_class)->finalize(object);
+}
+
+static void gst_vdb_sink_init(GstVdbSink *self) {
+  self->location = g_strdup(DEFAULT_LOCATION);
+  self->stream = g_strdup(DEFAULT_STREAM);
+  self->max_segment_time = DEFAULT_MAX_SEGMENT_TIME;
+  self->max_segment_bytes = DEFAULT_MAX_SEGMENT_BYTES;
+  self->sync_mode = DEFAULT_SYNC_MODE;
+  self->sync_interval = DEFAULT_SYNC_INTERVAL;
+  self->max_total_bytes = DEFAULT_MAX_TOTAL_BYTES;
+  self->max_age = DEFAULT_MAX_AGE;
+  self->min_free_space = DEFAULT_MIN_FREE_SPACE;
+  self->record = DEFAULT_RECORD;
+  self->wallclock = DEFAULT_WALLCLOCK;
+  self->send_keyframe_requests = DEFAULT_SEND_KEYFRAME_REQUESTS;
+  self->s = new VdbSinkState();
+  /* A recorder writes as fast as frames come, it does not wait for the clock. */
+  gst_base_sink_set_sync(GST_BASE_SINK(self), FALSE);
+}
+
+static void gst_vdb_sink_class_init(GstVdbSinkClass *klass) {
+  GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
+  GstBaseSinkClass *base_class = GST_BASE_SINK_CLASS(klass);
+  const GParamFlags rw_ready =
+      GParamFlags(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+  const GParamFlags rw_playing =
+      GParamFlags(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
+
+  gobject_class->set_property = gst_vdb_sink_set_property;
+  gobject_class->get_property = gst_vdb_sink_get_property;
+  gobject_class->finalize = gst_vdb_sink_finalize;
+
+  g_object_class_install_property(
+      gobject_class, PROP_LOCATION,
+      g_param_spec_string("location", "Location", "Store directory (created if missing)",
+                          DEFAULT_LOCATION, rw_ready));
+  g_object_class_install_property(
+      gobject_class, PROP_STREAM,
+      g_param_spec_string("stream", "Stream",
+                          "Name of the stream in the store (1-64 of A-Z a-z 0-9 _ . -); one "
+                          "writer per stream",
+                          DEFAULT_STREAM, rw_ready));
+  g_object_class_install_property(
+      gobject_class, PROP_MAX_SEGMENT_TIME,
+      g_param_spec_uint64("max-segment-time", "Max segment time",
+                          "Start a new segment at the first keyframe after this much stream "
+                          "time, in ns (0 = no limit)",
+                          0, G_MAXUINT64, DEFAULT_MAX_SEGMENT_TIME, rw_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_MAX_SEGMENT_BYTES,
+      g_param_spec_uint64("max-segment-bytes", "Max segment bytes",
+                          "Start a new segment at the first keyframe after this many bytes "
+                          "(0 = no limit)",
+                          0, G_MAXUINT64, DEFAULT_MAX_SEGMENT_BYTES, rw_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_SYNC_MODE,
+      g_param_spec_enum("sync-mode", "Sync mode",
+                        "When recorded frames are made durable (fdatasync)",
+                        GST_TYPE_VDB_SYNC_MODE_TYPE, DEFAULT_SYNC_MODE, rw_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_SYNC_INTERVAL,
+      g_param_spec_uint64("sync-interval", "Sync interval",
+                          "With sync-mode=interval: stream time between syncs, in ns. A crash "
+                          "or power loss loses at most this much footage",
+                          1, G_MAXUINT64, DEFAULT_SYNC_INTERVAL, rw_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_MAX_TOTAL_BYTES,
+      g_param_spec_uint64("max-total-bytes", "Max total bytes",
+                          "Delete the oldest segments of this stream (also from earlier runs) "
+                          "to keep it under this size (0 = no quota)",
+                          0, G_MAXUINT64, DEFAULT_MAX_TOTAL_BYTES, rw_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_MAX_AGE,
+      g_param_spec_uint64("max-age", "Max age",
+                          "Delete segments that ended longer ago than this (wall clock), in ns "
+                          "(0 = keep forever)",
+                          0, G_MAXUINT64, DEFAULT_MAX_AGE, rw_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_MIN_FREE_SPACE,
+      g_param_spec_uint64("min-free-space", "Min free space",
+                          "Delete the oldest segments while the file system has less free "
+                          "space than this, in bytes (0 = off)",
+                          0, G_MAXUINT64, DEFAULT_MIN_FREE_SPACE, rw_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_RECORD,
+      g_param_spec_boolean("record", "Record",
+                           "FALSE pauses recording (the open segment is sealed); TRUE resumes "
+                           "at the next keyframe",
+                           DEFAULT_RECORD, rw_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_WALLCLOCK,
+      g_param_spec_enum("wallclock", "Wall clock", "Source of the UTC time stored per segment",
+                        GST_TYPE_VDB_WALLCLOCK_TYPE, DEFAULT_WALLCLOCK, rw_ready));
+  g_object_class_install_property(
+      gobject_class, PROP_SEND_KEYFRAME_REQUESTS,
+      g_param_spec_boolean("send-keyframe-requests", "Send keyframe requests",
+                           "Ask upstream for a keyframe (force-key-unit) when a segment is due "
+                           "to rotate or a keyframe is needed",
+                           DEFAULT_SEND_KEYFRAME_REQUESTS, rw_playing));
+
+  /**
+   * GstVdbSink::split-now:
+   * Starts a new segment at the next keyframe (and asks upstream for one).
+   */
+  gst_vdb_sink_signals[SIGNAL_SPLIT_NOW] = g_signal_new_class_handler(
+      "split-now", G_TYPE_FROM_CLASS(klass), GSignalFlags(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+      G_CALLBACK(gst_vdb_sink_split_now), NULL, NULL, NULL, G_TYPE_NONE, 0);
+  /**
+   * GstVdbSink::sync:
+   * Makes every frame recorded so far durable now. Returns TRUE on success.
+   */
+  gst_vdb_sink_signals[SIGNAL_SYNC] = g_signal_new_class_handler(
+      "sync", G_TYPE_FROM_CLASS(klass), GSignalFlags(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+      G_CALLBACK(gst_vdb_sink_sync), NULL, NULL, NULL, G_TYPE_BOOLEAN, 0);
+
+  gst_element_class_add_static_pad_template(element_class, &sink_template);
+  gst_element_class_set_static_metadata(
+      element_class, "vdb video database sink", "Sink/Video",
+      "Records H.264/VP9 into a crash-safe, seekable segment store", "vdb developers");
+
+  base_class->start = GST_DEBUG_FUNCPTR(gst_vdb_sink_start);
+  base_class->stop = GST_DEBUG_FUNCPTR(gst_vdb_sink_stop);
+  base_class->set_caps = GST_DEBUG_FUNCPTR(gst_vdb_sink_set_caps);
+  base_class->render = GST_DEBUG_FUNCPTR(gst_vdb_sink_render);
+  base_class->event = GST_DEBUG_FUNCPTR(gst_vdb_sink_event);
+
+  GST_DEBUG_CATEGORY_INIT(gst_vdb_sink_debug, "vdbsink", 0, "vdb video database sink");
+  gst_type_mark_as_plugin_api(GST_TYPE_VDB_SYNC_MODE_TYPE, GstPluginAPIFlags(0));
+  gst_type_mark_as_plugin_api(GST_TYPE_VDB_WALLCLOCK_TYPE, GstPluginAPIFlags(0));
+}
