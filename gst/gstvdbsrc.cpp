@@ -83,6 +83,7 @@ struct VdbSrcState {
   vdb::Position gop_end;
   bool have_gop_end = false;
   guint64 skipped_segment = G_MAXUINT64;
+  GstSeekFlags seek_flags = GST_SEEK_FLAG_NONE; /* of the seek being handled */
   GMutex lock;
   GCond cond;
   bool flushing = false;
@@ -504,44 +505,43 @@ static gboolean gst_vdb_src_is_seekable(GstBaseSrc *) {
   return TRUE;
 }
 
-static gboolean gst_vdb_src_prepare_seek_segment(GstBaseSrc *src, GstEvent *seek,
-                                                 GstSegment *segment) {
-  GstVdbSrc *self = GST_VDB_SRC(src);
-  VdbSrcState *s = self->s;
-  gdouble rate;
-  GstFormat format;
+/* basesrc turns a seek into a segment itself and keeps no KEY_UNIT / SNAP
+ * flags in it: remember them here, on the way in, for do_seek. */
+static void remember_seek_flags(GstVdbSrc *self, GstEvent *event) {
+  if (GST_EVENT_TYPE(event) != GST_EVENT_SEEK) return;
   GstSeekFlags flags;
-  GstSeekType start_type, stop_type;
-  gint64 start, stop;
-  gst_event_parse_seek(seek, &rate, &format, &flags, &start_type, &start, &stop_type, &stop);
-  if (format != GST_FORMAT_TIME) {
-    GST_DEBUG_OBJECT(self, "can only seek in TIME");
-    return FALSE;
-  }
-  std::lock_guard<std::recursive_mutex> l(s->mu);
-  if ((flags & GST_SEEK_FLAG_KEY_UNIT) && s->reader) {
-    gint64 *target = rate >= 0 ? &start : &stop;
-    GstSeekType type = rate >= 0 ? start_type : stop_type;
-    if (type == GST_SEEK_TYPE_SET && *target >= 0) {
-      vdb::Snap snap = vdb::Snap::kBefore;
-      if ((flags & GST_SEEK_FLAG_SNAP_NEAREST) == GST_SEEK_FLAG_SNAP_NEAREST)
-        snap = vdb::Snap::kNearest;
-      else if (flags & GST_SEEK_FLAG_SNAP_AFTER)
-        snap = vdb::Snap::kAfter;
-      auto p = s->reader->FindKeyframe(guint64(*target), snap);
-      if (p.ok()) {
-        auto seg = s->reader->Segment(p->segment);
-        if (seg.ok()) {
-          GST_DEBUG_OBJECT(self, "key unit seek %" GST_TIME_FORMAT " -> %" GST_TIME_FORMAT,
-                           GST_TIME_ARGS(*target), GST_TIME_ARGS((*seg)->entry(p->frame).pts));
-          *target = gint64((*seg)->entry(p->frame).pts);
-        }
-      }
-    }
-  }
-  gboolean update;
-  return gst_segment_do_seek(segment, rate, format, flags, start_type, guint64(start), stop_type,
-                             guint64(stop), &update);
+  gst_event_parse_seek(event, NULL, NULL, &flags, NULL, NULL, NULL, NULL);
+  std::lock_guard<std::recursive_mutex> l(self->s->mu);
+  self->s->seek_flags = flags;
+}
+
+static gboolean gst_vdb_src_event(GstBaseSrc *src, GstEvent *event) {
+  remember_seek_flags(GST_VDB_SRC(src), event);
+  return GST_BASE_SRC_CLASS(parent_class)->event(src, event);
+}
+
+static gboolean gst_vdb_src_send_event(GstElement *element, GstEvent *event) {
+  remember_seek_flags(GST_VDB_SRC(element), event);
+  return GST_ELEMENT_CLASS(parent_class)->send_event(element, event);
+}
+
+/* KEY_UNIT seeks: move the segment start to the chosen keyframe. */
+static void snap_to_keyframe(GstVdbSrc *self, GstSegment *segment, GstSeekFlags flags) {
+  VdbSrcState *s = self->s;
+  if (!(flags & GST_SEEK_FLAG_KEY_UNIT) || segment->rate < 0) return;
+  vdb::Snap snap = vdb::Snap::kBefore;
+  if ((flags & GST_SEEK_FLAG_SNAP_NEAREST) == GST_SEEK_FLAG_SNAP_NEAREST)
+    snap = vdb::Snap::kNearest;
+  else if (flags & GST_SEEK_FLAG_SNAP_AFTER)
+    snap = vdb::Snap::kAfter;
+  auto p = s->reader->FindKeyframe(segment->start, snap);
+  if (!p.ok()) return;
+  auto seg = s->reader->Segment(p->segment);
+  if (!seg.ok()) return;
+  guint64 key = (*seg)->entry(p->frame).pts;
+  GST_DEBUG_OBJECT(self, "key unit seek %" GST_TIME_FORMAT " -> %" GST_TIME_FORMAT,
+                   GST_TIME_ARGS(segment->start), GST_TIME_ARGS(key));
+  segment->start = segment->time = segment->position = key;
 }
 
 static gboolean gst_vdb_src_do_seek(GstBaseSrc *src, GstSegment *segment) {
@@ -558,14 +558,16 @@ static gboolean gst_vdb_src_do_seek(GstBaseSrc *src, GstSegment *segment) {
   if (s->range_stop != GST_CLOCK_TIME_NONE &&
       (!GST_CLOCK_TIME_IS_VALID(segment->stop) || segment->stop > s->range_stop))
     segment->stop = s->range_stop;
+  bool refreshed;
+  (void)s->reader->Refresh(&refreshed);
+  snap_to_keyframe(self, segment, s->seek_flags);
+  s->seek_flags = GST_SEEK_FLAG_NONE;
   clear_queue(s);
   s->discont = true;
   s->at_end = false;
   s->have_gop_end = false;
   s->last_end = GST_CLOCK_TIME_NONE;
   s->collapse_offset = 0;
-  bool refreshed;
-  (void)s->reader->Refresh(&refreshed);
   if (s->reader->segments().empty()) {
     s->pos = vdb::Position{0, 0};
     return TRUE;
@@ -937,7 +939,8 @@ static void gst_vdb_src_class_init(GstVdbSrcClass *klass) {
   base_class->start = GST_DEBUG_FUNCPTR(gst_vdb_src_start);
   base_class->stop = GST_DEBUG_FUNCPTR(gst_vdb_src_stop);
   base_class->is_seekable = GST_DEBUG_FUNCPTR(gst_vdb_src_is_seekable);
-  base_class->prepare_seek_segment = GST_DEBUG_FUNCPTR(gst_vdb_src_prepare_seek_segment);
+  base_class->event = GST_DEBUG_FUNCPTR(gst_vdb_src_event);
+  element_class->send_event = GST_DEBUG_FUNCPTR(gst_vdb_src_send_event);
   base_class->do_seek = GST_DEBUG_FUNCPTR(gst_vdb_src_do_seek);
   base_class->unlock = GST_DEBUG_FUNCPTR(gst_vdb_src_unlock);
   base_class->unlock_stop = GST_DEBUG_FUNCPTR(gst_vdb_src_unlock_stop);
