@@ -1,0 +1,376 @@
+// vdbsink element tests: what goes in is what the store holds.
+#include "gst_test_util.h"
+
+using namespace vdbtest;
+
+namespace {
+
+const char kH264[] =
+    "x264enc key-int-max=30 speed-preset=ultrafast ! h264parse ! "
+    "video/x-h264,stream-format=byte-stream,alignment=au";
+const uint64_t kSec = GST_SECOND;
+
+GstHarness *SinkHarness(const std::string &props) {
+  GstHarness *h = gst_harness_new_parse(("vdbsink " + props).c_str());
+  return h;
+}
+
+// Pushes encoded buffers [from, to) with their timestamps.
+void PushRange(GstHarness *h, const Encoded &e, size_t from, size_t to) {
+  for (size_t i = from; i < to; i++)
+    fail_unless_equals_int(gst_harness_push(h, gst_buffer_ref(e.buffers[i])), GST_FLOW_OK);
+}
+
+void Finish(GstHarness *h) {
+  fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
+  gst_harness_teardown(h);
+}
+
+// Every stored frame equals the pushed buffer: bytes, timestamps, key flag.
+void CheckSame(const Encoded &e, size_t from, const std::vector<StoredFrame> &got, size_t got_from,
+               size_t n, bool allow_added_headers = false) {
+  for (size_t i = 0; i < n; i++) {
+    GstBuffer *b = e.buffers[from + i];
+    const StoredFrame &f = got[got_from + i];
+    std::string in = BufferBytes(b);
+    if (allow_added_headers && f.data.size() > in.size())
+      fail_unless(f.data.compare(f.data.size() - in.size(), in.size(), in) == 0, "frame %zu", i);
+    else
+      fail_unless(f.data == in, "frame %zu differs (%zu vs %zu bytes)", i, f.data.size(),
+                  in.size());
+    fail_unless_equals_uint64(f.pts, GST_BUFFER_PTS(b));
+    fail_unless_equals_uint64(f.dts, GST_BUFFER_DTS(b));
+    fail_unless_equals_uint64(f.duration, GST_BUFFER_DURATION(b));
+    bool key = !GST_BUFFER_FLAG_IS_SET(b, GST_BUFFER_FLAG_DELTA_UNIT);
+    fail_unless_equals_int(bool(f.flags & vdb::kFlagKey), key);
+  }
+}
+
+void RecordAndCheck(const char *encoder, const char *caps_prefix) {
+  TempDir tmp;
+  Encoded e;
+  Encode(encoder, 90, &e);
+  GstHarness *h = SinkHarness("location=" + tmp.path + " stream=cam");
+  gst_harness_set_src_caps(h, gst_caps_ref(e.caps));
+  PushRange(h, e, 0, e.buffers.size());
+  Finish(h);
+  std::vector<std::string> caps;
+  auto got = ReadStore(tmp.path, "cam", nullptr, &caps);
+  fail_unless_equals_int(int(got.size()), 90);
+  CheckSame(e, 0, got, 0, 90);
+  gchar *want = gst_caps_to_string(e.caps);
+  fail_unless(caps[0] == want, "stored caps %s", caps[0].c_str());
+  fail_unless(caps[0].rfind(caps_prefix, 0) == 0);
+  g_free(want);
+}
+
+}  // namespace
+
+GST_START_TEST(test_h264_byte_stream_every_frame) {
+  RecordAndCheck(kH264, "video/x-h264");
+}
+GST_END_TEST;
+
+GST_START_TEST(test_h264_avc_keeps_codec_data) {
+  RecordAndCheck(
+      "x264enc key-int-max=30 speed-preset=ultrafast ! h264parse ! "
+      "video/x-h264,stream-format=avc",
+      "video/x-h264");
+  TempDir tmp;
+  Encoded e;
+  Encode("x264enc key-int-max=30 ! h264parse ! video/x-h264,stream-format=avc", 10, &e);
+  GstHarness *h = SinkHarness("location=" + tmp.path);
+  gst_harness_set_src_caps(h, gst_caps_ref(e.caps));
+  PushRange(h, e, 0, 10);
+  Finish(h);
+  std::vector<std::string> caps;
+  ReadStore(tmp.path, "default", nullptr, &caps);
+  fail_unless(caps[0].find("codec_data=(buffer)") != std::string::npos, "%s", caps[0].c_str());
+}
+GST_END_TEST;
+
+GST_START_TEST(test_h264_avc3) {
+  RecordAndCheck(
+      "x264enc key-int-max=30 speed-preset=ultrafast ! h264parse ! "
+      "video/x-h264,stream-format=avc3",
+      "video/x-h264");
+}
+GST_END_TEST;
+
+GST_START_TEST(test_vp9) {
+  RecordAndCheck("vp9enc deadline=1 cpu-used=8 keyframe-max-dist=30", "video/x-vp9");
+}
+GST_END_TEST;
+
+GST_START_TEST(test_rotation_segments_start_with_headers) {
+  TempDir tmp;
+  Encoded e;
+  // x264enc puts SPS/PPS before the first IDR only: vdbsink adds them.
+  Encode(kH264, 150, &e);
+  GstHarness *h = SinkHarness("location=" + tmp.path + " stream=cam max-segment-time=1000000000");
+  gst_harness_set_src_caps(h, gst_caps_ref(e.caps));
+  PushRange(h, e, 0, e.buffers.size());
+  Finish(h);
+  std::vector<vdb::SegmentInfo> segs;
+  auto got = ReadStore(tmp.path, "cam", &segs);
+  fail_unless_equals_int(int(segs.size()), 5);
+  fail_unless_equals_int(int(got.size()), 150);
+  CheckSame(e, 0, got, 0, 150, /*allow_added_headers=*/true);
+  uint64_t seg = 0;
+  for (const auto &f : got) {
+    if (f.segment == seg) continue;
+    seg = f.segment;
+    fail_unless(f.flags & vdb::kFlagKey);
+    fail_unless(f.flags & vdb::kFlagHeader, "segment %" G_GUINT64_FORMAT " lacks SPS/PPS", seg);
+    // SPS NAL (type 7) near the start.
+    size_t sps = f.data.find(std::string("\x00\x00\x01\x67", 4));
+    fail_unless(sps < 64, "segment %" G_GUINT64_FORMAT ": SPS at %zu", seg, sps);
+  }
+  for (size_t i = 1; i < segs.size(); i++)
+    fail_unless(segs[i].first_pts >= segs[i - 1].first_pts + kSec);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_record_toggle_resumes_on_keyframe) {
+  TempDir tmp;
+  Encoded e;
+  Encode(kH264, 90, &e);
+  GstHarness *h = SinkHarness("name=vsink location=" + tmp.path);
+  GstElement *sink = gst_bin_get_by_name(GST_BIN(h->element), "vsink");
+  gst_harness_set_src_caps(h, gst_caps_ref(e.caps));
+  PushRange(h, e, 0, 30);
+  g_object_set(sink, "record", FALSE, NULL);
+  PushRange(h, e, 30, 45);
+  g_object_set(sink, "record", TRUE, NULL);
+  PushRange(h, e, 45, 90);  // 45..59 are delta frames: dropped until 60
+  gst_object_unref(sink);
+  Finish(h);
+  std::vector<vdb::SegmentInfo> segs;
+  auto got = ReadStore(tmp.path, "default", &segs);
+  fail_unless_equals_int(int(segs.size()), 2);
+  fail_unless_equals_int(int(got.size()), 60);
+  CheckSame(e, 0, got, 0, 30);
+  CheckSame(e, 60, got, 30, 30, true);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_leading_delta_frames_dropped_and_keyframe_requested) {
+  TempDir tmp;
+  Encoded e;
+  Encode(kH264, 60, &e);
+  GstHarness *h = SinkHarness("location=" + tmp.path);
+  gst_harness_set_src_caps(h, gst_caps_ref(e.caps));
+  PushRange(h, e, 5, 60);
+  bool asked = false;
+  while (GstEvent *ev = gst_harness_try_pull_upstream_event(h)) {
+    if (gst_video_event_is_force_key_unit(ev)) asked = true;
+    gst_event_unref(ev);
+  }
+  fail_unless(asked, "no force-key-unit request upstream");
+  Finish(h);
+  auto got = ReadStore(tmp.path, "default");
+  fail_unless_equals_int(int(got.size()), 30);
+  CheckSame(e, 30, got, 0, 30, true);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_caps_change_starts_segment) {
+  TempDir tmp;
+  Encoded a, b;
+  Encode(kH264, 30, &a, 160, 120);
+  Encode(kH264, 30, &b, 320, 240);
+  GstHarness *h = SinkHarness("location=" + tmp.path);
+  gst_harness_set_src_caps(h, gst_caps_ref(a.caps));
+  PushRange(h, a, 0, 30);
+  gst_harness_set_src_caps(h, gst_caps_ref(b.caps));
+  PushRange(h, b, 0, 30);  // timestamps restart at the same time: stored after
+  Finish(h);
+  std::vector<vdb::SegmentInfo> segs;
+  std::vector<std::string> caps;
+  auto got = ReadStore(tmp.path, "default", &segs, &caps);
+  fail_unless_equals_int(int(segs.size()), 2);
+  fail_unless(caps[0].find("width=(int)160") != std::string::npos);
+  fail_unless(caps[1].find("width=(int)320") != std::string::npos);
+  fail_unless_equals_int(int(got.size()), 60);
+  fail_unless(segs[1].first_pts >= segs[0].end_pts, "timeline must not go back");
+}
+GST_END_TEST;
+
+GST_START_TEST(test_restart_continues_timeline_with_gap) {
+  TempDir tmp;
+  Encoded e;
+  Encode(kH264, 30, &e);
+  for (int run = 0; run < 2; run++) {
+    GstHarness *h = SinkHarness("location=" + tmp.path);
+    gst_harness_set_src_caps(h, gst_caps_ref(e.caps));
+    PushRange(h, e, 0, 30);
+    Finish(h);
+    // The 1 s run was pushed at once: its wall-clock end is 1 s after its start.
+    g_usleep(1300000);
+  }
+  std::vector<vdb::SegmentInfo> segs;
+  auto got = ReadStore(tmp.path, "default", &segs);
+  fail_unless_equals_int(int(segs.size()), 2);
+  fail_unless_equals_int(int(got.size()), 60);
+  // Run 1 keeps its timestamps exactly; run 2 follows after a visible gap.
+  fail_unless_equals_uint64(segs[0].first_pts, GST_BUFFER_PTS(e.buffers[0]));
+  fail_unless(segs[1].first_pts > segs[0].end_pts + 100 * GST_MSECOND, "no gap");
+  fail_unless(segs[1].utc_start > segs[0].utc_start);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_retention_counts_earlier_runs) {
+  TempDir tmp;
+  Encoded e;
+  Encode(kH264, 90, &e);
+  {
+    GstHarness *h = SinkHarness("location=" + tmp.path + " max-segment-time=1000000000");
+    gst_harness_set_src_caps(h, gst_caps_ref(e.caps));
+    PushRange(h, e, 0, 90);
+    Finish(h);
+  }
+  std::vector<vdb::SegmentInfo> before;
+  ReadStore(tmp.path, "default", &before);
+  fail_unless_equals_int(int(before.size()), 3);
+  // A quota of one segment: a new run deletes the two oldest at start.
+  std::string desc =
+      "videotestsrc num-buffers=30 pattern=ball ! video/x-raw,format=I420,width=160,height=120,"
+      "framerate=30/1 ! " +
+      std::string(kH264) + " ! vdbsink location=" + tmp.path + " max-total-bytes=" +
+      std::to_string(vdb::SegmentDiskBytes(before[1]) + vdb::SegmentDiskBytes(before[2]) * 3 / 2);
+  RunResult r2;
+  Run(desc, &r2);
+  fail_unless(r2.eos);
+  fail_unless(r2.HasElement("vdbsink-segment-deleted"));
+  std::vector<vdb::SegmentInfo> after;
+  ReadStore(tmp.path, "default", &after);
+  fail_unless_equals_int(int(after.size()), 2);
+  fail_unless_equals_uint64(after.front().id, 3);  // 1 and 2 went, oldest first
+  fail_unless_equals_uint64(after.back().id, 4);   // the new run's segment stays
+}
+GST_END_TEST;
+
+GST_START_TEST(test_retention_by_age_with_reference_timestamps) {
+  TempDir tmp;
+  Encoded e;
+  Encode(kH264, 60, &e);
+  // Footage stamped (timestamp/x-unix) as recorded two days ago.
+  GstCaps *unix_caps = gst_caps_new_empty_simple("timestamp/x-unix");
+  guint64 two_days_ago = guint64(g_get_real_time()) * 1000 - 48 * 3600 * GST_SECOND;
+  {
+    GstHarness *h = SinkHarness("location=" + tmp.path + " max-segment-time=1000000000 " +
+                                "wallclock=reference-meta");
+    gst_harness_set_src_caps(h, gst_caps_ref(e.caps));
+    for (size_t i = 0; i < e.buffers.size(); i++) {
+      GstBuffer *b = gst_buffer_copy(e.buffers[i]);
+      gst_buffer_add_reference_timestamp_meta(b, unix_caps, two_days_ago + i * GST_SECOND / 30,
+                                              GST_CLOCK_TIME_NONE);
+      fail_unless_equals_int(gst_harness_push(h, b), GST_FLOW_OK);
+    }
+    Finish(h);
+  }
+  gst_caps_unref(unix_caps);
+  std::vector<vdb::SegmentInfo> segs;
+  ReadStore(tmp.path, "default", &segs);
+  fail_unless_equals_int(int(segs.size()), 2);
+  fail_unless_equals_uint64(segs[0].utc_start, two_days_ago);
+  // A day of retention: a new writer deletes both, off the streaming thread.
+  GstHarness *h =
+      SinkHarness("location=" + tmp.path + " max-age=" + std::to_string(24 * 3600 * GST_SECOND));
+  for (int i = 0; i < 100; i++) {
+    ReadStore(tmp.path, "default", &segs);
+    if (segs.empty()) break;
+    g_usleep(50000);
+  }
+  fail_unless_equals_int(int(segs.size()), 0);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_messages_and_signals) {
+  TempDir tmp;
+  std::string desc =
+      "videotestsrc num-buffers=60 ! video/x-raw,format=I420,width=160,height=120,"
+      "framerate=30/1 ! " +
+      std::string(kH264) + " ! vdbsink location=" + tmp.path;
+  RunResult r;
+  Run(desc, &r);
+  fail_unless(r.eos);
+  fail_unless(r.HasElement("vdbsink-segment-opened"));
+  fail_unless(r.HasElement("vdbsink-segment-closed"));
+  for (auto *s : r.elements) {
+    if (!gst_structure_has_name(s, "vdbsink-segment-closed")) continue;
+    guint64 frames = 0;
+    fail_unless(gst_structure_get_uint64(s, "frames", &frames));
+    fail_unless_equals_uint64(frames, 60);
+    fail_unless(gst_structure_get_string(s, "frames-path") != NULL);
+  }
+  // Action signals exist and work on a running element.
+  GstElement *sink = gst_element_factory_make("vdbsink", NULL);
+  gboolean ok = TRUE;
+  g_signal_emit_by_name(sink, "sync", &ok);
+  fail_if(ok, "sync without a store must report failure");
+  g_signal_emit_by_name(sink, "split-now");
+  gst_object_unref(sink);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_errors) {
+  TempDir tmp;
+  const std::string src =
+      "videotestsrc num-buffers=10 ! video/x-raw,format=I420,width=160,"
+      "height=120 ! x264enc ! h264parse ! ";
+  {
+    RunResult r;
+    Run(src + "vdbsink", &r);
+    fail_unless(!r.errors.empty() && r.errors[0].find("No store location") != std::string::npos);
+  }
+  {
+    RunResult r;
+    Run(src + "vdbsink location=/proc/vdb-cannot-write-here", &r);
+    fail_unless(!r.errors.empty() && r.errors[0].find("Could not open store") != std::string::npos,
+                "%s", r.errors.empty() ? "no error" : r.errors[0].c_str());
+  }
+  {
+    RunResult r;
+    Run(src + "vdbsink location=" + tmp.path + " stream=../evil", &r);
+    fail_unless(!r.errors.empty() && r.errors[0].find("invalid stream name") != std::string::npos);
+  }
+  {  // A second writer on the same stream is refused; the first keeps its data.
+    GstHarness *first = SinkHarness("location=" + tmp.path + " stream=cam");
+    RunResult r;
+    Run(src + "vdbsink location=" + tmp.path + " stream=cam", &r);
+    fail_unless(!r.errors.empty() &&
+                r.errors[0].find("already being recorded") != std::string::npos);
+    gst_harness_teardown(first);
+  }
+  {
+    RunResult r;
+    Run("videotestsrc num-buffers=5 ! vdbsink location=" + tmp.path, &r);
+    fail_unless(!r.errors.empty(), "raw video must be refused");
+  }
+}
+GST_END_TEST;
+
+static Suite *vdbsink_suite(void) {
+  Suite *s = suite_create("vdbsink");
+  TCase *tc = tcase_create("general");
+  tcase_set_timeout(tc, 120);
+  suite_add_tcase(s, tc);
+  tcase_add_test(tc, test_h264_byte_stream_every_frame);
+  tcase_add_test(tc, test_h264_avc_keeps_codec_data);
+  tcase_add_test(tc, test_h264_avc3);
+  tcase_add_test(tc, test_vp9);
+  tcase_add_test(tc, test_rotation_segments_start_with_headers);
+  tcase_add_test(tc, test_record_toggle_resumes_on_keyframe);
+  tcase_add_test(tc, test_leading_delta_frames_dropped_and_keyframe_requested);
+  tcase_add_test(tc, test_caps_change_starts_segment);
+  tcase_add_test(tc, test_restart_continues_timeline_with_gap);
+  tcase_add_test(tc, test_retention_counts_earlier_runs);
+  tcase_add_test(tc, test_retention_by_age_with_reference_timestamps);
+  tcase_add_test(tc, test_messages_and_signals);
+  tcase_add_test(tc, test_errors);
+  return s;
+}
+
+GST_CHECK_MAIN(vdbsink);
