@@ -598,8 +598,19 @@ static GstFlowReturn gst_vdb_src_create(GstPushSrc *psrc, GstBuffer **outbuf) {
   GstSegment *segment = &GST_BASE_SRC(psrc)->segment;
   std::lock_guard<std::recursive_mutex> l(s->mu);
   bool keys_only = segment->flags & GST_SEGMENT_FLAG_TRICKMODE_KEY_UNITS;
-  GstFlowReturn r =
-      segment->rate >= 0 ? fill_forward(self, keys_only) : fill_reverse(self, keys_only);
+  if (segment->rate < 0) {
+    /* Reverse: one GOP per call, as a buffer list, so that basesrc marks only
+     * its first buffer DISCONT and takes the keyframe time as the position. */
+    GstFlowReturn r = fill_reverse(self, keys_only);
+    if (r != GST_FLOW_OK) return r;
+    GstBufferList *list = gst_buffer_list_new_sized(guint(s->queue.size()));
+    for (GstBuffer *b : s->queue) gst_buffer_list_add(list, b);
+    s->queue.clear();
+    gst_base_src_submit_buffer_list(GST_BASE_SRC(psrc), list);
+    *outbuf = NULL;
+    return GST_FLOW_OK;
+  }
+  GstFlowReturn r = fill_forward(self, keys_only);
   if (r != GST_FLOW_OK) return r;
   *outbuf = s->queue.front();
   s->queue.pop_front();

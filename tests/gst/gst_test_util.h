@@ -7,6 +7,7 @@
 #include <gst/video/video.h>
 
 #include <cstdlib>
+#include <map>
 #include <string>
 #include <vector>
 
