@@ -170,7 +170,7 @@ Status CatalogFile::Rewrite(Fs *fs, const std::string &dir,
   return WriteFileAtomic(fs, Catalog::Path(dir), data);
 }
 
-Status CatalogFile::Append(CatalogOp op, const SegmentInfo &info) {
+Status CatalogFile::Append(CatalogOp op, const SegmentInfo &info, bool sync) {
   uint8_t rec[kCatalogRecordSize];
   Catalog::EncodeRecord(op, info, rec);
   VDB_ASSIGN_OR_RETURN(uint64_t size, file_->Size());
@@ -179,7 +179,7 @@ Status CatalogFile::Append(CatalogOp op, const SegmentInfo &info) {
     (void)file_->Truncate(size);  // leave no torn record behind
     return st;
   }
-  return file_->Sync();
+  return sync ? file_->Sync() : Status::Ok();
 }
 
 }  // namespace vdb

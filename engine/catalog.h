@@ -70,8 +70,9 @@ class CatalogFile {
                                                    const Catalog &loaded);
   // Writes a fresh catalog holding exactly `segments` (temp + rename).
   static Status Rewrite(Fs *fs, const std::string &dir, const std::vector<SegmentInfo> &segments);
-  // Appends and syncs one record.
-  Status Append(CatalogOp op, const SegmentInfo &info);
+  // Appends one record; with `sync`, makes it durable.
+  Status Append(CatalogOp op, const SegmentInfo &info, bool sync);
+  Status Sync() { return file_->Sync(); }
 
  private:
   std::unique_ptr<File> file_;

@@ -85,7 +85,10 @@ std::string JoinPath(const std::string &a, const std::string &b);
 
 // Reads a whole (small) file. Helper over Fs/File.
 Result<std::string> ReadWholeFile(Fs *fs, const std::string &path);
-// Writes `data` to path.tmp, syncs it, renames over `path`, syncs the directory.
-Status WriteFileAtomic(Fs *fs, const std::string &path, const std::string &data);
+// Writes `data` to path.tmp and renames it over `path`: readers see the old
+// or the new file, whole. With `durable`, the data and the rename are synced
+// (the file and its directory) before returning.
+Status WriteFileAtomic(Fs *fs, const std::string &path, const std::string &data,
+                       bool durable = true);
 
 }  // namespace vdb

@@ -40,9 +40,10 @@ Result<std::unique_ptr<SegmentWriter>> SegmentWriter::Create(Fs *fs, const std::
       w->AppendRecord(kFlagConfig, kNoTime, kNoTime, kNoTime, meta.caps.data(), meta.caps.size()));
   w->meta_.info.bytes = w->frames_size_;
   VDB_RETURN_IF_ERROR(w->FlushIndex());
-  // The files' contents become durable with the first Sync; their names with
-  // the directory sync that WriteFileAtomic does.
-  VDB_RETURN_IF_ERROR(WriteFileAtomic(fs, MetaPath(dir, id), SegmentMetaToJson(w->meta_)));
+  // Nothing is synced yet: the first SyncFrames makes the frames and the
+  // files' names durable. A crash before leaves a segment recovery drops.
+  VDB_RETURN_IF_ERROR(
+      WriteFileAtomic(fs, MetaPath(dir, id), SegmentMetaToJson(w->meta_), /*durable=*/false));
   return w;
 }
 
@@ -115,6 +116,10 @@ Status SegmentWriter::FlushIndex() {
 
 Status SegmentWriter::SyncFrames() {
   VDB_RETURN_IF_ERROR(WithPath(frames_->Sync(), frames_->path()));
+  if (!dir_synced_) {
+    VDB_RETURN_IF_ERROR(fs_->SyncDir(dir_));
+    dir_synced_ = true;
+  }
   synced_frames_ = meta_.info.frames;
   return Status::Ok();
 }
@@ -141,9 +146,9 @@ Status SegmentWriter::Sync() {
 
 Status SegmentWriter::Seal() {
   VDB_RETURN_IF_ERROR(Sync());
-  VDB_RETURN_IF_ERROR(WithPath(index_->Sync(), index_->path()));
   meta_.info.state = SegmentState::kSealed;
-  return WriteFileAtomic(fs_, MetaPath(dir_, meta_.info.id), SegmentMetaToJson(meta_));
+  return WriteFileAtomic(fs_, MetaPath(dir_, meta_.info.id), SegmentMetaToJson(meta_),
+                         /*durable=*/false);
 }
 
 }  // namespace vdb

@@ -45,7 +45,8 @@ class SegmentWriter {
   // Makes every frame durable and writes out buffered index entries (the
   // index itself is synced by Seal: recovery rebuilds it from the frames).
   Status Sync();
-  // Syncs both files, writes the sealed metadata. The object is done after this.
+  // Syncs the frames, writes the index tail and the sealed metadata (not
+  // synced: recovery rebuilds both from the frames). Done after this.
   Status Seal();
 
   const SegmentMeta &meta() const { return meta_; }
@@ -70,6 +71,7 @@ class SegmentWriter {
   std::vector<uint8_t> scratch_;  // header + payload of small records
   std::vector<uint8_t> index_buf_;
   uint64_t synced_frames_ = 0;
+  bool dir_synced_ = false;  // the files' names are durable
 };
 
 }  // namespace vdb

@@ -92,7 +92,7 @@ Status Writer::Recover(RecoveryReport *report) {
     updates.clear();
   }
   VDB_ASSIGN_OR_RETURN(catalog_file_, CatalogFile::Open(fs_, dir_, catalog_));
-  for (const auto &u : updates) VDB_RETURN_IF_ERROR(catalog_file_->Append(u.first, u.second));
+  for (const auto &u : updates) VDB_RETURN_IF_ERROR(catalog_file_->Append(u.first, u.second, true));
   return Status::Ok();
 }
 
@@ -147,9 +147,7 @@ Status Writer::Append(const Frame &f) {
   if (seg_ && options_.sync_mode == SyncMode::kInterval && frames_since_sync_ &&
       ((t >= last_sync_pts_ && t - last_sync_pts_ >= options_.sync_interval) ||
        (options_.sync_frames && frames_since_sync_ >= options_.sync_frames))) {
-    VDB_RETURN_IF_ERROR(seg_->Sync());
-    frames_synced_ += frames_since_sync_;
-    frames_since_sync_ = 0;
+    VDB_RETURN_IF_ERROR(SyncLocked());
     last_sync_pts_ = t;
   }
   if (!seg_) VDB_RETURN_IF_ERROR(StartSegment(f));
@@ -185,7 +183,9 @@ Status Writer::StartSegment(const Frame &f) {
   m.stream = stream_;
   m.codec = codec_;
   m.caps = caps_;
-  VDB_RETURN_IF_ERROR(catalog_file_->Append(CatalogOp::kOpen, m.info));
+  // Not synced: if lost, recovery finds the segment's files (newer id).
+  VDB_RETURN_IF_ERROR(catalog_file_->Append(CatalogOp::kOpen, m.info, false));
+  catalog_dirty_ = true;
   catalog_.Apply(CatalogOp::kOpen, m.info);
   auto w = SegmentWriter::Create(fs_, dir_, m);
   if (!w.ok()) {
@@ -205,32 +205,42 @@ Status Writer::SealLocked() {
   frames_synced_ += frames_since_sync_;
   frames_since_sync_ = 0;
   const SegmentMeta &m = seg_->meta();
-  VDB_RETURN_IF_ERROR(catalog_file_->Append(CatalogOp::kSealed, m.info));
+  // Synced with the next sync point: if lost, recovery rescans the segment.
+  VDB_RETURN_IF_ERROR(catalog_file_->Append(CatalogOp::kSealed, m.info, false));
+  catalog_dirty_ = true;
   catalog_.Apply(CatalogOp::kSealed, m.info);
   if (on_event_) on_event_(SegmentEvent::kClosed, m);
   seg_.reset();
   return Status::Ok();
 }
 
-Status Writer::Sync() {
-  std::lock_guard<std::mutex> l(mu_);
-  if (!seg_) return Status::Ok();
-  VDB_RETURN_IF_ERROR(seg_->Sync());
+Status Writer::SyncLocked() {
+  if (seg_) VDB_RETURN_IF_ERROR(seg_->Sync());
   frames_synced_ += frames_since_sync_;
   frames_since_sync_ = 0;
+  if (catalog_dirty_) {
+    VDB_RETURN_IF_ERROR(catalog_file_->Sync());
+    catalog_dirty_ = false;
+  }
   return Status::Ok();
+}
+
+Status Writer::Sync() {
+  std::lock_guard<std::mutex> l(mu_);
+  return SyncLocked();
 }
 
 Status Writer::Close() {
   std::lock_guard<std::mutex> l(mu_);
-  return SealLocked();
+  VDB_RETURN_IF_ERROR(SealLocked());
+  return SyncLocked();
 }
 
 Status Writer::DeleteLocked(uint64_t id) {
   long i = catalog_.FindById(id);
   if (i < 0) return Status(Code::kNotFound, "no segment " + std::to_string(id));
   SegmentInfo info = catalog_.segments()[size_t(i)];
-  VDB_RETURN_IF_ERROR(catalog_file_->Append(CatalogOp::kDeleted, info));
+  VDB_RETURN_IF_ERROR(catalog_file_->Append(CatalogOp::kDeleted, info, true));
   catalog_.Apply(CatalogOp::kDeleted, info);
   for (const auto &p : {FramesPath(dir_, id), IndexPath(dir_, id), MetaPath(dir_, id)}) {
     Status st = fs_->Remove(p);

@@ -63,7 +63,8 @@ class Writer {
   bool StartsSegment(const Frame &frame) const;
   // Makes every appended frame durable now.
   Status Sync();
-  // Seals the open segment. The Writer can go on appending after Close.
+  // Seals the open segment and syncs the catalog. The Writer can go on
+  // appending after Close.
   Status Close();
 
   // Deletes sealed segments as the policy asks (skipping those being read).
@@ -90,6 +91,7 @@ class Writer {
   Status Recover(RecoveryReport *report);
   Status StartSegment(const Frame &first);
   Status SealLocked();
+  Status SyncLocked();
   Status DeleteLocked(uint64_t id);
   bool DueLocked(const Frame *next) const;
 
@@ -107,6 +109,7 @@ class Writer {
   uint64_t last_sync_pts_ = kNoTime;
   uint64_t frames_since_sync_ = 0;
   uint64_t frames_synced_ = 0;
+  bool catalog_dirty_ = false;  // records appended since the last catalog sync
   std::function<void(SegmentEvent, const SegmentMeta &)> on_event_;
 };
 
