@@ -6,7 +6,7 @@ namespace vdb {
 namespace {
 
 constexpr size_t kIndexBatch = 4096;
-constexpr size_t kCopyBelow = 16384;
+constexpr size_t kWriteBuffer = 64 * 1024;
 
 Status WithPath(const Status &st, const std::string &path) {
   return st.ok() ? st : Status(st.code(), path + ": " + st.message(), st.err());
@@ -24,7 +24,8 @@ Result<std::unique_ptr<File>> CreateWithHeader(Fs *fs, const std::string &path, 
 }  // namespace
 
 Result<std::unique_ptr<SegmentWriter>> SegmentWriter::Create(Fs *fs, const std::string &dir,
-                                                             const SegmentMeta &meta) {
+                                                             const SegmentMeta &meta,
+                                                             uint64_t flush_interval) {
   std::unique_ptr<SegmentWriter> w(new SegmentWriter());
   w->fs_ = fs;
   w->dir_ = dir;
@@ -34,11 +35,13 @@ Result<std::unique_ptr<SegmentWriter>> SegmentWriter::Create(Fs *fs, const std::
   VDB_ASSIGN_OR_RETURN(w->frames_,
                        CreateWithHeader(fs, FramesPath(dir, id), FileKind::kFrames, id));
   VDB_ASSIGN_OR_RETURN(w->index_, CreateWithHeader(fs, IndexPath(dir, id), FileKind::kIndex, id));
-  w->frames_size_ = w->index_size_ = kFileHeaderSize;
-  w->scratch_.resize(kRecordHeaderSize + kCopyBelow);
+  w->frames_size_ = w->written_ = w->index_size_ = kFileHeaderSize;
+  w->wbuf_.reserve(kWriteBuffer);
+  w->flush_interval_ = flush_interval;
   VDB_RETURN_IF_ERROR(
       w->AppendRecord(kFlagConfig, kNoTime, kNoTime, kNoTime, meta.caps.data(), meta.caps.size()));
   w->meta_.info.bytes = w->frames_size_;
+  VDB_RETURN_IF_ERROR(w->FlushFrames());
   VDB_RETURN_IF_ERROR(w->FlushIndex());
   // Nothing is synced yet: the first SyncFrames makes the frames and the
   // files' names durable. A crash before leaves a segment recovery drops.
@@ -60,26 +63,42 @@ Status SegmentWriter::AppendRecord(uint32_t flags, uint64_t pts, uint64_t dts, u
   h.flags = flags;
   uint8_t hdr[kRecordHeaderSize];
   EncodeRecordHeader(&h, data, hdr);
-  Status st;
-  if (size <= kCopyBelow) {  // one contiguous write: cheaper than a 2-part writev
-    std::copy_n(hdr, sizeof hdr, scratch_.data());
-    std::copy_n(static_cast<const uint8_t *>(data), size, scratch_.data() + sizeof hdr);
-    st = frames_->Append(scratch_.data(), sizeof hdr + size);
-  } else {
+  size_t rec = sizeof hdr + size;
+  if (wbuf_.size() + rec > kWriteBuffer) VDB_RETURN_IF_ERROR(FlushFrames());
+  if (rec > kWriteBuffer) {  // large: straight to the file
     Slice parts[2] = {{hdr, sizeof hdr}, {data, size}};
-    st = frames_->Append(parts, 2);
-  }
-  if (!st.ok()) {
-    (void)frames_->Truncate(frames_size_);  // drop the torn record
-    return WithPath(st, frames_->path());
+    Status st = frames_->Append(parts, 2);
+    if (!st.ok()) {
+      (void)frames_->Truncate(written_);  // drop the torn record
+      return WithPath(st, frames_->path());
+    }
+    written_ += rec;
+  } else {
+    if (wbuf_.empty()) wbuf_first_ = pts != kNoTime ? pts : dts;
+    wbuf_.insert(wbuf_.end(), hdr, hdr + sizeof hdr);
+    wbuf_.insert(wbuf_.end(), static_cast<const uint8_t *>(data),
+                 static_cast<const uint8_t *>(data) + size);
   }
   IndexEntry e{frames_size_, flags, pts, dts, uint32_t(size)};
   size_t at = index_buf_.size();
   index_buf_.resize(at + kIndexEntrySize);
   EncodeIndexEntry(e, index_buf_.data() + at);
   last_offset_ = frames_size_;
-  frames_size_ += sizeof hdr + size;
-  if (index_buf_.size() >= kIndexBatch) (void)FlushIndex();  // on failure: retried by Sync
+  frames_size_ += rec;
+  // The index never points past what is on file. Failures: retried by Sync.
+  if (index_buf_.size() >= kIndexBatch && FlushFrames().ok()) (void)FlushIndex();
+  return Status::Ok();
+}
+
+Status SegmentWriter::FlushFrames() {
+  if (wbuf_.empty()) return Status::Ok();
+  Status st = frames_->Append(wbuf_.data(), wbuf_.size());
+  if (!st.ok()) {
+    (void)frames_->Truncate(written_);  // keep the records buffered; retry later
+    return WithPath(st, frames_->path());
+  }
+  written_ += wbuf_.size();
+  wbuf_.clear();
   return Status::Ok();
 }
 
@@ -99,6 +118,15 @@ Status SegmentWriter::Append(const Frame &f) {
   if (end != kNoTime && f.duration != kNoTime) end += f.duration;
   if (end != kNoTime && (info.end_pts == kNoTime || end > info.end_pts)) info.end_pts = end;
   info.bytes = frames_size_;
+  uint64_t t = f.pts != kNoTime ? f.pts : f.dts;
+  if (!wbuf_.empty() && t != kNoTime && wbuf_first_ != kNoTime && t >= wbuf_first_ &&
+      t - wbuf_first_ >= flush_interval_) {
+    Status st = FlushFrames();
+    if (!st.ok()) {  // all or nothing: this frame is taken back, the rest stays buffered
+      (void)DropLast();
+      return st;
+    }
+  }
   return Status::Ok();
 }
 
@@ -115,6 +143,7 @@ Status SegmentWriter::FlushIndex() {
 }
 
 Status SegmentWriter::SyncFrames() {
+  VDB_RETURN_IF_ERROR(FlushFrames());
   VDB_RETURN_IF_ERROR(WithPath(frames_->Sync(), frames_->path()));
   if (!dir_synced_) {
     VDB_RETURN_IF_ERROR(fs_->SyncDir(dir_));
@@ -131,7 +160,12 @@ Status SegmentWriter::DropLast() {
     VDB_RETURN_IF_ERROR(index_->Truncate(index_size_ - kIndexEntrySize));
     index_size_ -= kIndexEntrySize;
   }
-  VDB_RETURN_IF_ERROR(frames_->Truncate(last_offset_));
+  if (last_offset_ >= written_) {  // still buffered
+    wbuf_.resize(size_t(last_offset_ - written_));
+  } else {
+    VDB_RETURN_IF_ERROR(frames_->Truncate(last_offset_));
+    written_ = last_offset_;
+  }
   frames_size_ = last_offset_;
   meta_.info = undo_.info;
   meta_.first_dts = undo_.first_dts;

@@ -1,9 +1,12 @@
 // SegmentWriter: appends frames to one segment's frame file and index file.
 //
-// Every Append writes the record (header + payload) to the frame file at
-// once, so readers and a kill -9 see it; index entries are buffered and
-// written in 4 KiB batches and on Sync (the index can always be rebuilt from
-// the frame file). Sync makes everything appended so far durable.
+// Records are gathered in a 64 KiB buffer and written when it fills, when
+// the oldest buffered frame is `flush_interval` of stream time old, and at
+// every Sync; a record larger than the buffer is written at once. So a
+// reader following the segment, or a kill -9, sees all but at most
+// `flush_interval` of footage. Index entries are written in 4 KiB batches
+// and on Sync, never ahead of the frames they point to (the index can always
+// be rebuilt from the frame file). Sync makes everything appended durable.
 //
 // Append is all or nothing: on error the frame file is cut back to its last
 // whole record, so the segment stays valid and the call may be retried (e.g.
@@ -36,8 +39,11 @@ class SegmentWriter {
  public:
   // Creates <id>.vdbf/.vdbi/.json in `dir`; the first record is the caps.
   static Result<std::unique_ptr<SegmentWriter>> Create(Fs *fs, const std::string &dir,
-                                                       const SegmentMeta &meta);
+                                                       const SegmentMeta &meta,
+                                                       uint64_t flush_interval);
   Status Append(const Frame &f);
+  // Writes buffered records to the frame file (not durable yet).
+  Status FlushFrames();
   // Makes the frame file durable (not the index).
   Status SyncFrames();
   // Takes back the last Append (used when making it durable failed).
@@ -62,13 +68,18 @@ class SegmentWriter {
   std::string dir_;
   SegmentMeta meta_;
   std::unique_ptr<File> frames_, index_;
-  uint64_t frames_size_ = 0, index_size_ = 0;
+  uint64_t frames_size_ = 0;  // logical end: on file + buffered
+  uint64_t written_ = 0;      // bytes of the frame file on file
+  uint64_t index_size_ = 0;
+  std::vector<uint8_t> wbuf_;      // records not yet written
+  uint64_t wbuf_first_ = kNoTime;  // stream time of the oldest buffered frame
+  uint64_t flush_interval_ = 0;
   uint64_t last_offset_ = 0;  // of the last record
   struct Undo {
     SegmentInfo info;
     uint64_t first_dts, keyframes;
-  } undo_;                        // what the last Append changed in meta_
-  std::vector<uint8_t> scratch_;  // header + payload of small records
+  } undo_;  // what the last Append changed in meta_
+
   std::vector<uint8_t> index_buf_;
   uint64_t synced_frames_ = 0;
   bool dir_synced_ = false;  // the files' names are durable

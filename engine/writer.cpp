@@ -187,7 +187,7 @@ Status Writer::StartSegment(const Frame &f) {
   VDB_RETURN_IF_ERROR(catalog_file_->Append(CatalogOp::kOpen, m.info, false));
   catalog_dirty_ = true;
   catalog_.Apply(CatalogOp::kOpen, m.info);
-  auto w = SegmentWriter::Create(fs_, dir_, m);
+  auto w = SegmentWriter::Create(fs_, dir_, m, options_.flush_interval);
   if (!w.ok()) {
     (void)DeleteLocked(m.info.id);
     return w.status();
@@ -228,6 +228,11 @@ Status Writer::SyncLocked() {
 Status Writer::Sync() {
   std::lock_guard<std::mutex> l(mu_);
   return SyncLocked();
+}
+
+Status Writer::Flush() {
+  std::lock_guard<std::mutex> l(mu_);
+  return seg_ ? seg_->FlushFrames() : Status::Ok();
 }
 
 Status Writer::Close() {

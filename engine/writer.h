@@ -37,6 +37,9 @@ struct WriterOptions {
   SyncMode sync_mode = SyncMode::kInterval;
   uint64_t sync_interval = 1000000000;  // ns of stream time between syncs
   uint64_t sync_frames = 0;             // also sync after this many frames (0: off)
+  // Frames reach the OS (and so readers, and survive a kill -9) at the
+  // latest this much stream time after they were appended.
+  uint64_t flush_interval = 250000000;
 };
 
 enum class SegmentEvent { kOpened, kClosed, kDeleted };
@@ -63,6 +66,9 @@ class Writer {
   bool StartsSegment(const Frame &frame) const;
   // Makes every appended frame durable now.
   Status Sync();
+  // Hands buffered frames to the OS (visible to readers, safe from a kill -9)
+  // without making them durable. For a timer when input may stall.
+  Status Flush();
   // Seals the open segment and syncs the catalog. The Writer can go on
   // appending after Close.
   Status Close();

@@ -51,6 +51,8 @@ GST_DEBUG_CATEGORY_STATIC(gst_vdb_sink_debug);
 #define DEFAULT_WALLCLOCK GST_VDB_WALLCLOCK_SYSTEM
 #define DEFAULT_SEND_KEYFRAME_REQUESTS TRUE
 #define RETENTION_PERIOD_MS 10000
+#define FLUSH_PERIOD_MS \
+  250 /* frames reach the OS (and followers) this fast, even if input stalls */
 
 enum {
   PROP_0,
@@ -87,8 +89,8 @@ struct VdbSinkState {
   bool warned_no_headers = false;
   guint key_request_count = 0;
   std::atomic<bool> record_changed{false};
-  /* Retention thread. */
-  std::thread retention;
+  /* Housekeeping thread: timed flushes and retention. */
+  std::thread housekeeping;
   std::mutex rmu;
   std::condition_variable rcv;
   bool rstop = false, rkick = false, disk_low = false;
@@ -237,16 +239,28 @@ static void run_retention(GstVdbSink *self) {
   }
 }
 
-static void retention_loop(GstVdbSink *self) {
+/* The housekeeping thread: hands buffered frames to the OS every
+ * FLUSH_PERIOD_MS of wall-clock time (when the input stalls, they would
+ * otherwise wait for the next frame) and applies retention every
+ * RETENTION_PERIOD_MS or when a segment closes. */
+static void housekeeping_loop(GstVdbSink *self) {
   VdbSinkState *s = self->s;
   std::unique_lock<std::mutex> l(s->rmu);
+  auto next_retention = std::chrono::steady_clock::now();
   while (!s->rstop) {
-    s->rcv.wait_for(l, std::chrono::milliseconds(RETENTION_PERIOD_MS),
+    s->rcv.wait_for(l, std::chrono::milliseconds(FLUSH_PERIOD_MS),
                     [s] { return s->rstop || s->rkick; });
     if (s->rstop) break;
+    bool retention = s->rkick || std::chrono::steady_clock::now() >= next_retention;
     s->rkick = false;
     l.unlock();
-    run_retention(self);
+    vdb::Status st = s->writer->Flush();
+    if (!st.ok()) GST_DEBUG_OBJECT(self, "flush: %s (retried)", st.ToString().c_str());
+    if (retention) {
+      run_retention(self);
+      next_retention =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(RETENTION_PERIOD_MS);
+    }
     l.lock();
   }
 }
@@ -321,20 +335,20 @@ static gboolean gst_vdb_sink_start(GstBaseSink *sink) {
   s->h264.Clear();
   s->rstop = s->rkick = false;
   s->rkick = true; /* apply retention to what earlier runs left, right away */
-  s->retention = std::thread(retention_loop, self);
+  s->housekeeping = std::thread(housekeeping_loop, self);
   return TRUE;
 }
 
 static gboolean gst_vdb_sink_stop(GstBaseSink *sink) {
   GstVdbSink *self = GST_VDB_SINK(sink);
   VdbSinkState *s = self->s;
-  if (s->retention.joinable()) {
+  if (s->housekeeping.joinable()) {
     {
       std::lock_guard<std::mutex> l(s->rmu);
       s->rstop = true;
     }
     s->rcv.notify_one();
-    s->retention.join();
+    s->housekeeping.join();
   }
   gboolean ok = TRUE;
   if (s->writer) {
@@ -643,7 +657,7 @@ static void gst_vdb_sink_set_property(GObject *object, guint prop_id, const GVal
     case PROP_MAX_TOTAL_BYTES:
     case PROP_MAX_AGE:
     case PROP_MIN_FREE_SPACE:
-      if (self->s->retention.joinable()) kick_retention(self);
+      if (self->s->housekeeping.joinable()) kick_retention(self);
       break;
     default:
       break;

@@ -10,7 +10,9 @@ using namespace vdb::test;
 
 namespace {
 std::unique_ptr<Writer> OpenWriter(Fs *fs) {
-  auto w = Writer::Open(fs, "/s", "cam", {}, nullptr);
+  WriterOptions o;
+  o.flush_interval = 0;  // every append reaches the file system: faults show at once
+  auto w = Writer::Open(fs, "/s", "cam", o, nullptr);
   EXPECT_TRUE(w.ok()) << w.status().ToString();
   EXPECT_TRUE((*w)->SetCaps("vp9", "video/x-vp9").ok());
   return std::move(w).value();

@@ -16,7 +16,16 @@ namespace {
 
 const char kCaps[] = "video/x-h264, stream-format=avc";
 
-std::unique_ptr<Writer> OpenWriter(Fs *fs, WriterOptions o = {}, RecoveryReport *rep = nullptr) {
+// Frames go to the (simulated) OS at once: these tests cut what a killed
+// writer left, byte by byte.
+WriterOptions Unbuffered() {
+  WriterOptions o;
+  o.flush_interval = 0;
+  return o;
+}
+
+std::unique_ptr<Writer> OpenWriter(Fs *fs, WriterOptions o = Unbuffered(),
+                                   RecoveryReport *rep = nullptr) {
   auto w = Writer::Open(fs, "/s", "cam", o, rep);
   EXPECT_TRUE(w.ok()) << w.status().ToString();
   if (!w.ok()) return nullptr;
@@ -80,7 +89,7 @@ TEST(Recovery, TornTailAtEveryByteOfTheLastRecords) {
     s[fpath] = data.substr(0, cut);
     Restore(crashed, s);
     RecoveryReport rep;
-    auto w2 = OpenWriter(&crashed, {}, &rep);
+    auto w2 = OpenWriter(&crashed, Unbuffered(), &rep);
     ASSERT_TRUE(w2);
     ASSERT_EQ(rep.segments.size(), 1u) << "cut " << cut;
     size_t whole = 0;
@@ -148,7 +157,7 @@ TEST(Recovery, DamageInTheMiddleIsReportedAndNeverPlayed) {
   MemFs crashed;
   Restore(crashed, snap);
   RecoveryReport rep;
-  OpenWriter(&crashed, {}, &rep).reset();
+  OpenWriter(&crashed, Unbuffered(), &rep).reset();
   ASSERT_EQ(rep.segments.size(), 1u);
   EXPECT_EQ(rep.segments[0].damage_offset, bad);
   EXPECT_EQ(rep.segments[0].frames_kept, 30u);

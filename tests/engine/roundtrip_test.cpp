@@ -162,6 +162,7 @@ TEST(LiveRead, ReaderSeesFramesBeforeTheyAreSyncedOrIndexed) {
   TempDir tmp;
   WriterOptions o;
   o.sync_mode = SyncMode::kNone;
+  o.flush_interval = 0;  // every frame goes to the OS at once
   auto w = OpenWriter(DefaultFs(), tmp.path(), o);
   auto frames = MakeFrames(100, 500, 30);
   AppendAll(w.get(), std::vector<TestFrame>(frames.begin(), frames.begin() + 50));
@@ -202,4 +203,24 @@ TEST(Lock, SecondWriterIsRefused) {
   EXPECT_TRUE(Writer::Open(DefaultFs(), tmp.path(), "cam2", {}, nullptr).ok());
   w1->reset();
   EXPECT_TRUE(Writer::Open(DefaultFs(), tmp.path(), "cam", {}, nullptr).ok());
+}
+
+TEST(LiveRead, BufferedFramesReachReadersWithinTheFlushInterval) {
+  TempDir tmp;
+  WriterOptions o;
+  o.sync_mode = SyncMode::kNone;
+  o.flush_interval = 200000000;  // 200 ms = 6 frames at 30 fps
+  auto w = OpenWriter(DefaultFs(), tmp.path(), o);
+  auto frames = MakeFrames(60, 200, 30);
+  auto r = OpenReader(DefaultFs(), tmp.path());
+  for (size_t i = 0; i < frames.size(); i++) {
+    ASSERT_TRUE(w->Append(ToFrame(frames[i])).ok());
+    if (i == 0) {
+      bool changed;
+      ASSERT_TRUE(r->Refresh(&changed).ok());
+    }
+    auto seg = r->Segment(0);
+    ASSERT_TRUE(seg.ok());
+    EXPECT_GE((*seg)->size() + 7, i + 1) << "frame " << i << " not visible after 200 ms";
+  }
 }
