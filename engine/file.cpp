@@ -18,15 +18,16 @@ Result<std::string> ReadWholeFile(Fs *fs, const std::string &path) {
   return data;
 }
 
-Status WriteFileAtomic(Fs *fs, const std::string &path, const std::string &data, bool durable) {
+Status WriteFileAtomic(Fs *fs, const std::string &path, const std::string &data,
+                       Durability durability) {
   std::string tmp = path + ".tmp";
   {
     VDB_ASSIGN_OR_RETURN(auto f, fs->Open(tmp, OpenMode::kCreateTrunc));
     VDB_RETURN_IF_ERROR(f->Append(data.data(), data.size()));
-    if (durable) VDB_RETURN_IF_ERROR(f->Sync());
+    if (durability != Durability::kNone) VDB_RETURN_IF_ERROR(f->Sync());
   }
   VDB_RETURN_IF_ERROR(fs->Rename(tmp, path));
-  if (!durable) return Status::Ok();
+  if (durability != Durability::kFull) return Status::Ok();
   auto slash = path.rfind('/');
   return fs->SyncDir(slash == std::string::npos ? "." : path.substr(0, slash));
 }

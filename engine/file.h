@@ -85,10 +85,14 @@ std::string JoinPath(const std::string &a, const std::string &b);
 
 // Reads a whole (small) file. Helper over Fs/File.
 Result<std::string> ReadWholeFile(Fs *fs, const std::string &path);
+enum class Durability {
+  kNone,  // readers see the old or the new file; a power loss may leave either
+  kData,  // the new file's data is synced before the rename (the caller syncs the directory)
+  kFull,  // data and rename are synced: the new file survives a power loss
+};
 // Writes `data` to path.tmp and renames it over `path`: readers see the old
-// or the new file, whole. With `durable`, the data and the rename are synced
-// (the file and its directory) before returning.
+// or the new file, whole, never a part of one.
 Status WriteFileAtomic(Fs *fs, const std::string &path, const std::string &data,
-                       bool durable = true);
+                       Durability durability = Durability::kFull);
 
 }  // namespace vdb

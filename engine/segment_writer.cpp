@@ -46,7 +46,7 @@ Result<std::unique_ptr<SegmentWriter>> SegmentWriter::Create(Fs *fs, const std::
   // Nothing is synced yet: the first SyncFrames makes the frames and the
   // files' names durable. A crash before leaves a segment recovery drops.
   VDB_RETURN_IF_ERROR(
-      WriteFileAtomic(fs, MetaPath(dir, id), SegmentMetaToJson(w->meta_), /*durable=*/false));
+      WriteFileAtomic(fs, MetaPath(dir, id), SegmentMetaToJson(w->meta_), Durability::kNone));
   return w;
 }
 
@@ -179,10 +179,13 @@ Status SegmentWriter::Sync() {
 }
 
 Status SegmentWriter::Seal() {
-  VDB_RETURN_IF_ERROR(Sync());
+  VDB_RETURN_IF_ERROR(FlushFrames());
+  VDB_RETURN_IF_ERROR(FlushIndex());
   meta_.info.state = SegmentState::kSealed;
-  return WriteFileAtomic(fs_, MetaPath(dir_, meta_.info.id), SegmentMetaToJson(meta_),
-                         /*durable=*/false);
+  VDB_RETURN_IF_ERROR(WriteFileAtomic(fs_, MetaPath(dir_, meta_.info.id), SegmentMetaToJson(meta_),
+                                      Durability::kData));
+  dir_synced_ = false;  // one directory sync covers the new names and the rename
+  return SyncFrames();
 }
 
 }  // namespace vdb

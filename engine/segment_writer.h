@@ -51,8 +51,9 @@ class SegmentWriter {
   // Makes every frame durable and writes out buffered index entries (the
   // index itself is synced by Seal: recovery rebuilds it from the frames).
   Status Sync();
-  // Syncs the frames, writes the index tail and the sealed metadata (not
-  // synced: recovery rebuilds both from the frames). Done after this.
+  // Writes the index tail (not synced: recovery rebuilds it from the
+  // frames), writes the sealed metadata (temp + fsync + rename) and syncs
+  // the frames and the directory. The object is done after this.
   Status Seal();
 
   const SegmentMeta &meta() const { return meta_; }

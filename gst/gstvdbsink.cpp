@@ -529,8 +529,9 @@ static GstFlowReturn gst_vdb_sink_render(GstBaseSink *sink, GstBuffer *buf) {
   /* A segment of an H.264 byte-stream must start with SPS/PPS. */
   std::vector<uint8_t> with_headers;
   if (s->byte_stream && key) {
+    /* The bytes decide, not the buffer flag (which may be stale). */
     bool has = s->h264.Scan(map.data, map.size);
-    if (has) f.flags |= vdb::kFlagHeader;
+    f.flags = has ? f.flags | vdb::kFlagHeader : f.flags & ~vdb::kFlagHeader;
     if (!has && s->writer->StartsSegment(f)) {
       if (!s->h264.headers().empty()) {
         with_headers = s->h264.headers();

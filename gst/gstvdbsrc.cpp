@@ -227,12 +227,14 @@ static vdb::Status queue_frames(GstVdbSrc *self, size_t si, size_t first, size_t
     VDB_RETURN_IF_ERROR(seg->Read(first, count, &bytes, &views));
   }
   bool byte_stream = is_byte_stream(s->caps);
+  const uint8_t *base = bytes.data();  // the vector's storage moves into the memory
   GstMemory *mem = wrap_bytes(std::move(bytes));
   for (const vdb::FrameView &v : views) {
     const vdb::RecordHeader &h = v.header;
     GstBuffer *buf = gst_buffer_new();
     bool key = h.flags & vdb::kFlagKey;
-    if (byte_stream && key && s->discont && !(h.flags & vdb::kFlagHeader)) {
+    if (byte_stream && key && s->discont &&
+        !vdb::H264Headers().Scan(base + v.data_offset, h.payload_size)) {
       std::vector<uint8_t> hdr = segment_headers(seg);
       if (!hdr.empty()) gst_buffer_append_memory(buf, wrap_bytes(std::move(hdr)));
     }

@@ -26,7 +26,8 @@ double PeakRssMb() {
 }
 
 std::string Pipeline(const std::string &kind, const std::string &path) {
-  if (kind == "vdb") return "vdbsrc location=" + path + " stream=cam ! fakesink name=sink sync=false";
+  if (kind == "vdb")
+    return "vdbsrc location=" + path + " stream=cam ! fakesink name=sink sync=false";
   return "splitmuxsrc location=\"" + path + "/part*.mp4\" ! fakesink name=sink sync=false";
 }
 
@@ -87,8 +88,8 @@ int Measure(const std::string &kind, const std::string &path, const std::string 
     double c0 = CpuSeconds(), r0 = WallSeconds();
     gst_element_set_state(p, GST_STATE_PLAYING);
     GstBus *bus = gst_element_get_bus(p);
-    GstMessage *m = gst_bus_timed_pop_filtered(
-        bus, GST_CLOCK_TIME_NONE, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+    GstMessage *m = gst_bus_timed_pop_filtered(bus, GST_CLOCK_TIME_NONE,
+                                               GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
     double secs = WallSeconds() - r0;
     gst_message_unref(m);
     gst_object_unref(bus);
@@ -156,15 +157,15 @@ int main(int argc, char **argv) {
   std::string dir = TempDir();
   Stream s;
   MakeStream(1000, &s, 30);
-  std::printf("vdbsrc benchmark (%s): %" G_GUINT64_FORMAT " h at 10 fps, 1 KB frames, "
+  std::printf("vdbsrc benchmark (%s): %" G_GUINT64_FORMAT
+              " h at 10 fps, 1 KB frames, "
               "one-minute segments (%" G_GUINT64_FORMAT " frames, %" G_GUINT64_FORMAT
               " segments)\n",
               quick ? "quick" : "full", hours, n, hours * 60);
   PushThrough(s, n, "vdbsink location=" + dir + "/vdb stream=cam sync-mode=none", int(fps), 0,
               [](guint64) {});
   g_mkdir_with_parents((dir + "/mp4").c_str(), 0755);
-  PushThrough(s, n,
-              "splitmuxsink location=" + dir + "/mp4/part%05d.mp4 max-size-time=60000000000",
+  PushThrough(s, n, "splitmuxsink location=" + dir + "/mp4/part%05d.mp4 max-size-time=60000000000",
               int(fps), 0, [](guint64) {});
 
   struct Result {
@@ -179,33 +180,36 @@ int main(int argc, char **argv) {
   }
   const char *names[2] = {"vdbsrc", "splitmuxsrc"};
   for (int k = 0; k < 2; k++) {
-    std::printf("  %-12s open to PAUSED %8.1f ms (+%.1f MB, peak +%.1f MB) | key-unit seek median "
-                "%.2f ms, p95 %.2f ms | full read %9.0f frames/s, %.2f us CPU/frame, peak +%.1f MB\n",
-                names[k], r[k].open["open_ms"], r[k].open["rss_mb"], r[k].open["peak_mb"],
-                r[k].seek["seek_median_ms"], r[k].seek["seek_p95_ms"], r[k].read["read_fps"],
-                r[k].read["read_cpu_us"], r[k].read["peak_mb"]);
+    std::printf(
+        "  %-12s open to PAUSED %8.1f ms (+%.1f MB, peak +%.1f MB) | key-unit seek median "
+        "%.2f ms, p95 %.2f ms | full read %9.0f frames/s, %.2f us CPU/frame, peak +%.1f MB\n",
+        names[k], r[k].open["open_ms"], r[k].open["rss_mb"], r[k].open["peak_mb"],
+        r[k].seek["seek_median_ms"], r[k].seek["seek_p95_ms"], r[k].read["read_fps"],
+        r[k].read["read_cpu_us"], r[k].read["peak_mb"]);
   }
-  std::printf("  ratios splitmuxsrc/vdbsrc: open %.1fx faster (goal >= 20), peak memory in read "
-              "%.2f of splitmuxsrc's (goal <= 0.2), full read %.1fx faster (goal >= 5), seek "
-              "median %.2fx, p95 %.2fx (goal >= 1: no slower)\n",
-              r[1].open["open_ms"] / r[0].open["open_ms"],
-              r[0].read["peak_mb"] / r[1].read["peak_mb"],
-              r[0].read["read_fps"] / r[1].read["read_fps"],
-              r[1].seek["seek_median_ms"] / r[0].seek["seek_median_ms"],
-              r[1].seek["seek_p95_ms"] / r[0].seek["seek_p95_ms"]);
+  std::printf(
+      "  ratios splitmuxsrc/vdbsrc: open %.1fx faster (goal >= 20), peak memory in read "
+      "%.2f of splitmuxsrc's (goal <= 0.2), full read %.1fx faster (goal >= 5), seek "
+      "median %.2fx, p95 %.2fx (goal >= 1: no slower)\n",
+      r[1].open["open_ms"] / r[0].open["open_ms"], r[0].read["peak_mb"] / r[1].read["peak_mb"],
+      r[0].read["read_fps"] / r[1].read["read_fps"],
+      r[1].seek["seek_median_ms"] / r[0].seek["seek_median_ms"],
+      r[1].seek["seek_p95_ms"] / r[0].seek["seek_p95_ms"]);
   if (r[0].read["frames"] != double(n) || r[1].read["frames"] != double(n))
     std::printf("  WARNING: frames read vdbsrc %.0f, splitmuxsrc %.0f, expected %" G_GUINT64_FORMAT
                 "\n",
                 r[0].read["frames"], r[1].read["frames"], n);
 
-  std::printf("  (memory: growth of the process's resident set over its size with GStreamer loaded "
-              "and no pipeline)\n");
+  std::printf(
+      "  (memory: growth of the process's resident set over its size with GStreamer loaded "
+      "and no pipeline)\n");
   // Open time for 1000 hours (60 000 segments): only the catalog grows.
   HugeCatalog(paths[0], 60000);
   auto big = Run(self, "vdb", paths[0], "open");
-  std::printf("  vdbsrc over 1000 h (60 000 segments): open to PAUSED %.1f ms, +%.1f MB "
-              "(recording reports %.0f h)\n",
-              big["open_ms"], big["rss_mb"], big["duration_h"]);
+  std::printf(
+      "  vdbsrc over 1000 h (60 000 segments): open to PAUSED %.1f ms, +%.1f MB "
+      "(recording reports %.0f h)\n",
+      big["open_ms"], big["rss_mb"], big["duration_h"]);
   Rm(dir);
   return 0;
 }

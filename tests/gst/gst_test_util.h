@@ -163,3 +163,39 @@ inline void Run(const std::string &desc, RunResult *r, GstClockTime timeout = 60
 }
 
 }  // namespace vdbtest
+
+namespace vdbtest {
+
+// Removes SPS (7) and PPS (8) NAL units from every keyframe but the first,
+// as an encoder that sends its headers once does. Byte-stream only.
+inline void StripRepeatedHeaders(Encoded *e) {
+  for (size_t i = 1; i < e->buffers.size(); i++) {
+    std::string in = BufferBytes(e->buffers[i]), out;
+    size_t pos = in.find(std::string("\0\0\1", 3));
+    while (pos != std::string::npos) {
+      size_t next = in.find(std::string("\0\0\1", 3), pos + 3);
+      size_t end = next == std::string::npos ? in.size() : next;
+      if (next != std::string::npos && in[next - 1] == 0) end = next - 1;  // 4-byte start code
+      size_t begin = pos > 0 && in[pos - 1] == 0 ? pos - 1 : pos;
+      int type = in[pos + 3] & 0x1f;
+      if (type != 7 && type != 8) out += in.substr(begin, end - begin);
+      pos = next;
+    }
+    GstBuffer *b = gst_buffer_new_memdup(out.data(), out.size());
+    gst_buffer_copy_into(b, e->buffers[i], GST_BUFFER_COPY_METADATA, 0, -1);
+    GST_BUFFER_FLAG_UNSET(b, GST_BUFFER_FLAG_HEADER);
+    gst_buffer_unref(e->buffers[i]);
+    e->buffers[i] = b;
+  }
+}
+
+inline bool HasSps(const std::string &au) {
+  size_t pos = au.find(std::string("\0\0\1", 3));
+  while (pos != std::string::npos && pos + 3 < au.size()) {
+    if ((au[pos + 3] & 0x1f) == 7) return true;
+    pos = au.find(std::string("\0\0\1", 3), pos + 3);
+  }
+  return false;
+}
+
+}  // namespace vdbtest

@@ -277,8 +277,9 @@ GST_START_TEST(test_retention_by_age_with_reference_timestamps) {
   // A day of retention: a new writer deletes both, off the streaming thread.
   GstHarness *h =
       SinkHarness("location=" + tmp.path + " max-age=" + std::to_string(24 * 3600 * GST_SECOND));
+  // Watch the catalog only: reading segments would lock them against deletion.
   for (int i = 0; i < 100; i++) {
-    ReadStore(tmp.path, "default", &segs);
+    segs = vdb::Catalog::Load(vdb::DefaultFs(), tmp.path + "/default")->segments();
     if (segs.empty()) break;
     g_usleep(50000);
   }
@@ -352,6 +353,109 @@ GST_START_TEST(test_errors) {
 }
 GST_END_TEST;
 
+GST_START_TEST(test_segments_get_headers_the_encoder_sent_once) {
+  TempDir tmp;
+  Encoded e;
+  Encode(kH264, 90, &e);
+  StripRepeatedHeaders(&e);
+  fail_unless(!HasSps(BufferBytes(e.buffers[30])));
+  GstHarness *h = SinkHarness("location=" + tmp.path + " max-segment-time=1000000000");
+  gst_harness_set_src_caps(h, gst_caps_ref(e.caps));
+  PushRange(h, e, 0, 90);
+  Finish(h);
+  std::vector<vdb::SegmentInfo> segs;
+  auto got = ReadStore(tmp.path, "default", &segs);
+  fail_unless_equals_int(int(segs.size()), 3);
+  for (size_t i = 0; i < got.size(); i += 30) {
+    fail_unless(HasSps(got[i].data), "segment starting at frame %zu has no SPS", i);
+    fail_unless(got[i].flags & vdb::kFlagHeader);
+  }
+  CheckSame(e, 0, got, 0, 90, /*allow_added_headers=*/true);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_discont_and_timestamp_jump_start_segments) {
+  TempDir tmp;
+  Encoded e;
+  Encode(kH264, 90, &e);
+  GstHarness *h = SinkHarness("location=" + tmp.path);
+  gst_harness_set_src_caps(h, gst_caps_ref(e.caps));
+  PushRange(h, e, 0, 30);
+  for (size_t i = 30; i < 90; i++) {
+    GstBuffer *b = gst_buffer_copy(e.buffers[i]);
+    if (i >= 60) {  // a 10 s jump forward
+      GST_BUFFER_PTS(b) += 10 * kSec;
+      GST_BUFFER_DTS(b) += 10 * kSec;
+    }
+    if (i == 30) GST_BUFFER_FLAG_SET(b, GST_BUFFER_FLAG_DISCONT);
+    fail_unless_equals_int(gst_harness_push(h, b), GST_FLOW_OK);
+  }
+  Finish(h);
+  std::vector<vdb::SegmentInfo> segs;
+  auto got = ReadStore(tmp.path, "default", &segs);
+  fail_unless_equals_int(int(segs.size()), 3);
+  fail_unless_equals_int(int(got.size()), 90);
+  fail_unless(got[30].flags & vdb::kFlagDiscont);
+  // The jump stays visible: a 10 s hole between the second and third segment.
+  guint64 hole = segs[2].first_pts - segs[1].end_pts;  // durations are rounded to the ns
+  fail_unless(hole + 2 >= 10 * kSec && hole <= 10 * kSec + 2, "hole %" G_GUINT64_FORMAT, hole);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_rotation_asks_encoder_for_keyframe) {
+  TempDir tmp;
+  Encoded e;
+  Encode(
+      "x264enc key-int-max=300 speed-preset=ultrafast ! h264parse ! "
+      "video/x-h264,stream-format=byte-stream,alignment=au",
+      60, &e);
+  GstHarness *h = SinkHarness("location=" + tmp.path + " max-segment-time=1000000000");
+  gst_harness_set_src_caps(h, gst_caps_ref(e.caps));
+  PushRange(h, e, 0, 29);
+  while (GstEvent *ev = gst_harness_try_pull_upstream_event(h)) gst_event_unref(ev);
+  PushRange(h, e, 29, 40);  // the segment is due at 1 s; no keyframe comes
+  bool asked = false;
+  while (GstEvent *ev = gst_harness_try_pull_upstream_event(h)) {
+    asked |= gst_video_event_is_force_key_unit(ev);
+    gst_event_unref(ev);
+  }
+  fail_unless(asked, "no force-key-unit when the segment was due");
+  Finish(h);
+}
+GST_END_TEST;
+
+// A small file system filled during recording: a clear error, and what was
+// stored before stays readable; with retention, recording goes on.
+GST_START_TEST(test_disk_full) {
+  TempDir tmp;
+  std::string mnt = tmp.path + "/small";
+  g_mkdir_with_parents(mnt.c_str(), 0755);
+  if (std::system(("mount -t tmpfs -o size=1m tmpfs '" + mnt + "' 2>/dev/null").c_str()) != 0) {
+    std::printf("test_disk_full: SKIPPED: cannot mount a small tmpfs here (needs root)\n");
+    return;
+  }
+  const std::string src =
+      "videotestsrc num-buffers=300 pattern=snow ! video/x-raw,format=I420,width=160,height=120,"
+      "framerate=30/1 ! x264enc speed-preset=ultrafast key-int-max=15 ! h264parse ! ";
+  RunResult full;
+  Run(src + "vdbsink location=" + mnt + "/a max-segment-time=500000000", &full);
+  bool said = !full.errors.empty() && full.errors[0].find("Disk full") != std::string::npos;
+  std::vector<vdb::SegmentInfo> segs;
+  auto kept = ReadStore(mnt + "/a", "default", &segs);
+  fail_unless(!kept.empty(), "nothing readable after disk full");
+  (void)std::system(("rm -rf '" + mnt + "/a'").c_str());
+  RunResult retained;
+  Run(src + "vdbsink location=" + mnt + "/b max-segment-time=500000000 min-free-space=400000",
+      &retained);
+  bool went_on = retained.eos && retained.errors.empty();
+  auto last = ReadStore(mnt + "/b", "default", &segs);
+  (void)std::system(("umount '" + mnt + "'").c_str());
+  fail_unless(said, "%s", full.errors.empty() ? "no error" : full.errors[0].c_str());
+  fail_unless(went_on, "%s", retained.errors.empty() ? "no eos" : retained.errors[0].c_str());
+  fail_unless(segs.front().id > 1, "retention deleted nothing");
+}
+GST_END_TEST;
+
 static Suite *vdbsink_suite(void) {
   Suite *s = suite_create("vdbsink");
   TCase *tc = tcase_create("general");
@@ -370,6 +474,10 @@ static Suite *vdbsink_suite(void) {
   tcase_add_test(tc, test_retention_by_age_with_reference_timestamps);
   tcase_add_test(tc, test_messages_and_signals);
   tcase_add_test(tc, test_errors);
+  tcase_add_test(tc, test_segments_get_headers_the_encoder_sent_once);
+  tcase_add_test(tc, test_discont_and_timestamp_jump_start_segments);
+  tcase_add_test(tc, test_rotation_asks_encoder_for_keyframe);
+  tcase_add_test(tc, test_disk_full);
   return s;
 }
 

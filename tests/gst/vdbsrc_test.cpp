@@ -484,6 +484,112 @@ GST_START_TEST(test_errors) {
 }
 GST_END_TEST;
 
+// An encoder that sends SPS/PPS once: a fresh decoder started at a keyframe
+// in the middle of a segment still decodes, because vdbsrc re-sends them.
+GST_START_TEST(test_headers_resent_after_seek) {
+  TempDir tmp;
+  Encoded e;
+  Encode(kH264, 150, &e);
+  StripRepeatedHeaders(&e);
+  GstHarness *h = gst_harness_new_parse(
+      ("vdbsink location=" + tmp.path + " stream=cam max-segment-time=2000000000").c_str());
+  gst_harness_set_src_caps(h, gst_caps_ref(e.caps));
+  for (auto *b : e.buffers) gst_harness_push(h, gst_buffer_ref(b));
+  gst_harness_push_event(h, gst_event_new_eos());
+  gst_harness_teardown(h);
+  GstClockTime t0 = GST_BUFFER_PTS(e.buffers[0]);
+  const std::string dec = " ! h264parse ! avdec_h264 ! video/x-raw,format=I420";
+  std::map<guint64, std::string> linear;
+  {
+    Playback p(Src(tmp.path) + dec + kSink);
+    for (auto &o : p.Drain()) linear[(o.pts - t0 + kSec / 60) * 30 / kSec] = o.data;
+  }
+  fail_unless_equals_int(int(linear.size()), 150);
+  // The keyframe at 3 s is in the middle of the segment [2 s, 4 s).
+  std::vector<vdb::SegmentInfo> segs;
+  ReadStore(tmp.path, "cam", &segs);
+  std::string start = std::to_string(segs[0].utc_start + 3 * kSec + kSec / 2);
+  Playback p(Src(tmp.path, "start-time=" + start) + dec + kSink);
+  // The first buffer vdbsrc pushes: the keyframe at 3 s, with SPS/PPS.
+  GstBuffer *head_buf = NULL;
+  GstPad *pad = gst_element_get_static_pad(p.src, "src");
+  gst_pad_add_probe(
+      pad, GST_PAD_PROBE_TYPE_BUFFER,
+      [](GstPad *, GstPadProbeInfo *info, gpointer d) {
+        auto **out = static_cast<GstBuffer **>(d);
+        if (!*out) *out = gst_buffer_ref(GST_PAD_PROBE_INFO_BUFFER(info));
+        return GST_PAD_PROBE_OK;
+      },
+      &head_buf, NULL);
+  gst_object_unref(pad);
+  auto out = p.Drain();
+  fail_unless(head_buf != NULL);
+  fail_unless_equals_uint64(GST_BUFFER_PTS(head_buf), t0 + 3 * kSec);
+  fail_unless(HasSps(BufferBytes(head_buf)), "no SPS after the seek");
+  gst_buffer_unref(head_buf);
+  fail_unless_equals_int(int(out.size()), 45);
+  for (const auto &o : out) {
+    guint64 n = (o.pts - t0 + kSec / 60) * 30 / kSec;
+    fail_unless(linear[n] == o.data, "frame %" G_GUINT64_FORMAT " differs", n);
+  }
+}
+GST_END_TEST;
+
+GST_START_TEST(test_caps_change_between_segments) {
+  TempDir tmp;
+  Encoded a, b;
+  Encode(kH264, 30, &a, 160, 120);
+  Encode(kH264, 30, &b, 320, 240);
+  GstHarness *h = gst_harness_new_parse(("vdbsink location=" + tmp.path + " stream=cam").c_str());
+  gst_harness_set_src_caps(h, gst_caps_ref(a.caps));
+  for (auto *x : a.buffers) gst_harness_push(h, gst_buffer_ref(x));
+  gst_harness_set_src_caps(h, gst_caps_ref(b.caps));
+  for (auto *x : b.buffers) gst_harness_push(h, gst_buffer_ref(x));
+  gst_harness_push_event(h, gst_event_new_eos());
+  gst_harness_teardown(h);
+  Playback p(Src(tmp.path) + kSink);
+  gst_element_set_state(p.pipeline, GST_STATE_PLAYING);
+  std::vector<int> widths;
+  while (GstSample *smp = gst_app_sink_try_pull_sample(GST_APP_SINK(p.sink), 10 * kSec)) {
+    int w = 0;
+    gst_structure_get_int(gst_caps_get_structure(gst_sample_get_caps(smp), 0), "width", &w);
+    widths.push_back(w);
+    gst_sample_unref(smp);
+  }
+  fail_unless_equals_int(int(widths.size()), 60);
+  fail_unless_equals_int(widths.front(), 160);
+  fail_unless_equals_int(widths.back(), 320);
+}
+GST_END_TEST;
+
+// Looping a range with non-flushing segment seeks, as a player does.
+GST_START_TEST(test_non_flushing_segment_seeks_loop) {
+  TempDir tmp;
+  GstClockTime t0 = Record(tmp.path, 150);
+  Playback p(Src(tmp.path) + kSink);
+  p.Paused();
+  p.Seek(1.0, GstSeekFlags(GST_SEEK_FLAG_SEGMENT | GST_SEEK_FLAG_KEY_UNIT), t0 + kSec,
+         t0 + 2 * kSec);
+  gst_element_set_state(p.pipeline, GST_STATE_PLAYING);
+  for (int loop = 0; loop < 2; loop++) {
+    GstMessage *m = p.Wait(GST_MESSAGE_SEGMENT_DONE);
+    fail_unless(m != NULL, "loop %d: no SEGMENT_DONE", loop);
+    gst_message_unref(m);
+    fail_unless(gst_element_seek(
+        p.pipeline, 1.0, GST_FORMAT_TIME, GstSeekFlags(loop == 0 ? GST_SEEK_FLAG_SEGMENT : 0),
+        GST_SEEK_TYPE_SET, gint64(t0 + kSec), GST_SEEK_TYPE_SET, gint64(t0 + 2 * kSec)));
+  }
+  // appsink holds EOS until its samples are taken: take them all.
+  guint frames = 0;
+  while (GstSample *smp = gst_app_sink_try_pull_sample(GST_APP_SINK(p.sink), 10 * kSec)) {
+    frames++;
+    gst_sample_unref(smp);
+  }
+  fail_unless(gst_app_sink_is_eos(GST_APP_SINK(p.sink)));
+  fail_unless_equals_int(int(frames), 3 * 30);  // the range [1 s, 2 s) three times
+}
+GST_END_TEST;
+
 static Suite *vdbsrc_suite(void) {
   Suite *s = suite_create("vdbsrc");
   TCase *tc = tcase_create("general");
@@ -503,6 +609,9 @@ static Suite *vdbsrc_suite(void) {
   tcase_add_test(tc, test_follow_a_live_writer);
   tcase_add_test(tc, test_playbin_uri_and_mp4_export);
   tcase_add_test(tc, test_errors);
+  tcase_add_test(tc, test_headers_resent_after_seek);
+  tcase_add_test(tc, test_caps_change_between_segments);
+  tcase_add_test(tc, test_non_flushing_segment_seeks_loop);
   return s;
 }
 
