@@ -53,6 +53,19 @@ Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(Fs *fs, const std::st
   if (r->end_ < fsize) {
     r->index_rebuilt_ = true;  // index shorter than the data: rebuild the rest
     VDB_RETURN_IF_ERROR(r->Refresh());
+    // A sealed segment's records run to the end of the file. If the index led
+    // somewhere that is not a record boundary, it does not belong to these
+    // frames: rebuild the whole index from the frame file.
+    if (info.sealed() && r->end_ < fsize && r->end_ > kFileHeaderSize) {
+      VDB_ASSIGN_OR_RETURN(ScanResult full, ScanRecords(r->frames_.get(), kFileHeaderSize, false));
+      if (full.end > r->end_) {
+        r->entries_.clear();
+        r->keys_.clear();
+        r->caps_ = full.config;
+        r->AddEntries(full.entries);
+        r->end_ = full.end;
+      }
+    }
   }
   if (r->caps_.empty() && r->end_ == kFileHeaderSize)
     return Status(Code::kCorrupt, fpath + ": no caps record at the start of the segment");

@@ -24,8 +24,10 @@ Status PrepareStore(Fs *fs, const std::string &store, bool create) {
   auto data = ReadWholeFile(fs, marker);
   if (data.ok()) {
     auto j = nlohmann::json::parse(data.value(), nullptr, false);
-    if (j.is_discarded() || !j.is_object() || j.value("format", "") != "vdb-store" ||
-        !j.contains("version") || !j["version"].is_number_unsigned())
+    // Checked field by field: nlohmann's value() throws on a wrong type.
+    if (j.is_discarded() || !j.is_object() || !j.contains("format") || !j["format"].is_string() ||
+        j["format"].get<std::string>() != "vdb-store" || !j.contains("version") ||
+        !j["version"].is_number_unsigned())
       return Status(Code::kCorrupt, marker + " is not a vdb store marker");
     uint64_t v = j["version"].get<uint64_t>();
     if (v > kFormatVersion)

@@ -183,15 +183,19 @@ Status Writer::StartSegment(const Frame &f) {
   m.stream = stream_;
   m.codec = codec_;
   m.caps = caps_;
-  // Not synced: if lost, recovery finds the segment's files (newer id).
+  // Files first, with their headers and caps, then the catalog record: a
+  // reader that sees the record finds a readable segment. Not synced: if the
+  // record is lost, recovery finds the files (a newer id than the catalog's).
+  auto w = SegmentWriter::Create(fs_, dir_, m, options_.flush_interval);
+  if (!w.ok()) {
+    for (const auto &p :
+         {FramesPath(dir_, m.info.id), IndexPath(dir_, m.info.id), MetaPath(dir_, m.info.id)})
+      (void)fs_->Remove(p);
+    return w.status();
+  }
   VDB_RETURN_IF_ERROR(catalog_file_->Append(CatalogOp::kOpen, m.info, false));
   catalog_dirty_ = true;
   catalog_.Apply(CatalogOp::kOpen, m.info);
-  auto w = SegmentWriter::Create(fs_, dir_, m, options_.flush_interval);
-  if (!w.ok()) {
-    (void)DeleteLocked(m.info.id);
-    return w.status();
-  }
   seg_ = std::move(w).value();
   split_ = false;
   last_sync_pts_ = kNoTime;

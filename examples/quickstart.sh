@@ -25,4 +25,4 @@ gst-launch-1.0 -q vdbsrc location="$STORE" stream=demo ! h264parse ! avdec_h264 
 echo "decoded to the end without errors"
 
 echo "== seeking 6.5 s in (key-unit) and playing from there"
-"$VDB_BUILD/examples/seek_demo" "$STORE" demo 6.5
+"$VDB_BUILD/examples/vdb_app" seek "$STORE" demo +6.5

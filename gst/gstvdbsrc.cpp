@@ -745,10 +745,11 @@ static gchar *gst_vdb_src_uri_get_uri(GstURIHandler *handler) {
 static gboolean gst_vdb_src_uri_set_uri(GstURIHandler *handler, const gchar *uri, GError **error) {
   GstVdbSrc *self = GST_VDB_SRC(handler);
   GstUri *u = gst_uri_from_string(uri);
-  if (!u || g_strcmp0(gst_uri_get_scheme(u), "vdb") != 0 || !gst_uri_get_path(u) ||
-      !*gst_uri_get_path(u)) {
+  gchar *path = u ? gst_uri_get_path(u) : NULL; /* transfer full */
+  if (!u || g_strcmp0(gst_uri_get_scheme(u), "vdb") != 0 || !path || !*path) {
     g_set_error(error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
                 "Invalid vdb URI '%s' (expected vdb:///path/to/store?stream=NAME)", uri);
+    g_free(path);
     if (u) gst_uri_unref(u);
     return FALSE;
   }
@@ -756,8 +757,9 @@ static gboolean gst_vdb_src_uri_set_uri(GstURIHandler *handler, const gchar *uri
   const gchar *start = gst_uri_get_query_value(u, "start");
   const gchar *stop = gst_uri_get_query_value(u, "stop");
   const gchar *follow = gst_uri_get_query_value(u, "follow");
-  g_object_set(self, "location", gst_uri_get_path(u), "stream", stream ? stream : DEFAULT_STREAM,
-               "start-time", start, "stop-time", stop, NULL);
+  g_object_set(self, "location", path, "stream", stream ? stream : DEFAULT_STREAM, "start-time",
+               start, "stop-time", stop, NULL);
+  g_free(path);
   if (follow)
     g_object_set(self, "follow",
                  g_ascii_strcasecmp(follow, "true") == 0 || g_str_equal(follow, "1"), NULL);

@@ -1,19 +1,29 @@
-// vdb: inspect, verify and repair a vdb store from the command line.
+// vdb: inspect, verify, repair, export and prune a vdb store.
 //
-//   vdb info STORE [--json]      streams, segments, recorded ranges and gaps, sizes, codecs
-//   vdb verify STORE [--json]    check every record's checksum; exit 1 on damage
-//   vdb repair STORE             recover segments a crash left open
+//   vdb info STORE [--json]       streams, segments, recorded ranges and gaps, sizes, codecs
+//   vdb verify STORE [--json]     check every record's checksum; exit 1 on damage
+//   vdb repair STORE              recover segments a crash left open
+//   vdb export STORE --stream S [--from T] [--to T] OUT.mp4   remux a range to MP4
+//   vdb rm STORE --stream S [--before T] [--json]             delete segments that end before T
+//   vdb prune STORE --older-than AGE [--json]                 delete footage older than AGE
+// Times T: ISO 8601 UTC or ns since 1970. AGE: a number with s, m, h or d.
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#ifdef VDB_HAVE_GST
+#include "export.h"
+#endif
 #include "reader.h"
 #include "record_scan.h"
 #include "store.h"
+#include "time_parse.h"
 #include "writer.h"
 
 using namespace vdb;
@@ -194,25 +204,129 @@ int Repair(const std::string &store) {
   return 0;
 }
 
+// Parses "7d", "12h", "30m", "45s" (or plain ns).
+bool ParseAge(const std::string &s, uint64_t *ns) {
+  char *end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (end == s.c_str() || v < 0) return false;
+  std::string unit(end);
+  double mul = unit.empty()  ? 1
+               : unit == "s" ? 1e9
+               : unit == "m" ? 60e9
+               : unit == "h" ? 3600e9
+               : unit == "d" ? 86400e9
+                             : -1;
+  if (mul < 0) return false;
+  *ns = uint64_t(v * mul);
+  return true;
+}
+
+// Deletes segments through the stream's writer lock (refused while recording).
+int Delete(const std::string &store, const std::vector<std::string> &streams,
+           const std::function<bool(const SegmentInfo &)> &doomed, bool as_json) {
+  json deleted = json::array();
+  for (const auto &name : streams) {
+    auto w = Writer::Open(DefaultFs(), store, name, {}, nullptr);
+    if (!w.ok()) return Fail(w.status());
+    for (const auto &s : (*w)->segments()) {
+      if (!s.sealed() || !doomed(s)) continue;
+      Status st = (*w)->DeleteSegment(s.id);
+      if (!st.ok()) return Fail(st);
+      deleted.push_back({{"stream", name}, {"segment", s.id}, {"bytes", s.bytes}});
+      if (!as_json) std::printf("deleted %s segment %" PRIu64 "\n", name.c_str(), s.id);
+    }
+  }
+  if (as_json)
+    std::printf("%s\n", json{{"deleted", deleted}}.dump(2).c_str());
+  else
+    std::printf("%zu segment(s) deleted\n", deleted.size());
+  return 0;
+}
+
+uint64_t NowUtc() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return uint64_t(ts.tv_sec) * kSec + uint64_t(ts.tv_nsec);
+}
+
 void Usage() {
   std::fprintf(stderr,
                "usage: vdb info STORE [--json]\n"
                "       vdb verify STORE [--json]\n"
-               "       vdb repair STORE\n");
+               "       vdb repair STORE\n"
+               "       vdb export STORE --stream S [--from T] [--to T] OUT.mp4\n"
+               "       vdb rm STORE --stream S [--before T] [--json]\n"
+               "       vdb prune STORE --older-than AGE [--json]\n"
+               "T: ISO 8601 UTC (2026-11-23T10:00:00Z) or ns since 1970; AGE: 30m, 12h, 7d\n");
 }
 
 }  // namespace
 
 int main(int argc, char **argv) {
-  if (argc < 3) {
+  std::vector<std::string> pos;
+  std::map<std::string, std::string> opt;
+  for (int i = 1; i < argc; i++) {
+    std::string a = argv[i];
+    if (a == "--json" || a == "--quiet")
+      opt[a] = "1";
+    else if (a.rfind("--", 0) == 0 && i + 1 < argc)
+      opt[a] = argv[++i];
+    else
+      pos.push_back(a);
+  }
+  if (pos.size() < 2) {
     Usage();
     return 2;
   }
-  std::string cmd = argv[1], store = argv[2];
-  bool as_json = argc > 3 && std::strcmp(argv[3], "--json") == 0;
+  const std::string &cmd = pos[0], &store = pos[1];
+  bool as_json = opt.count("--json");
   if (cmd == "info") return Info(store, as_json);
   if (cmd == "verify") return Verify(store, as_json);
   if (cmd == "repair") return Repair(store);
+  if (cmd == "export") {
+#ifdef VDB_HAVE_GST
+    if (pos.size() != 3 || !opt.count("--stream")) {
+      Usage();
+      return 2;
+    }
+    return vdbtool::Export(store, opt["--stream"], opt["--from"], opt["--to"], pos[2],
+                           opt.count("--quiet"));
+#else
+    std::fprintf(stderr, "vdb export: this build has no GStreamer\n");
+    return 2;
+#endif
+  }
+  if (cmd == "rm") {
+    if (!opt.count("--stream")) {
+      Usage();
+      return 2;
+    }
+    uint64_t before = UINT64_MAX;
+    if (opt.count("--before") && !ParseUtc(opt["--before"], &before)) {
+      std::fprintf(stderr, "vdb rm: bad time '%s'\n", opt["--before"].c_str());
+      return 2;
+    }
+    return Delete(
+        store, {opt["--stream"]},
+        [before](const SegmentInfo &s) { return s.UtcAt(s.end_pts) <= before; }, as_json);
+  }
+  if (cmd == "prune") {
+    uint64_t age;
+    if (!opt.count("--older-than") || !ParseAge(opt["--older-than"], &age)) {
+      Usage();
+      return 2;
+    }
+    auto names = ListStreams(DefaultFs(), store);
+    if (!names.ok()) return Fail(names.status());
+    uint64_t now = NowUtc();
+    return Delete(
+        store, names.value(),
+        [now, age](const SegmentInfo &s) {
+          uint64_t end = s.UtcAt(s.end_pts);
+          return end && now > end && now - end > age;
+        },
+        as_json);
+  }
   Usage();
   return 2;
 }

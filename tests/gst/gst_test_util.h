@@ -48,6 +48,7 @@ inline void Encode(const std::string &encoder, int n, Encoded *out, int width = 
   GstElement *p = gst_parse_launch(desc, &err);
   g_free(desc);
   fail_unless(p != NULL, "pipeline: %s", err ? err->message : "?");
+  g_clear_error(&err);
   GstElement *sink = gst_bin_get_by_name(GST_BIN(p), "out");
   gst_element_set_state(p, GST_STATE_PLAYING);
   while (true) {
@@ -121,6 +122,7 @@ inline void Run(const std::string &desc, RunResult *r, GstClockTime timeout = 60
   GError *err = NULL;
   GstElement *p = gst_parse_launch(desc.c_str(), &err);
   fail_unless(p != NULL, "pipeline '%s': %s", desc.c_str(), err ? err->message : "?");
+  g_clear_error(&err);  // set for recoverable problems even when p is returned
   GstBus *bus = gst_element_get_bus(p);
   gst_element_set_state(p, GST_STATE_PLAYING);
   while (true) {

@@ -456,6 +456,49 @@ GST_START_TEST(test_disk_full) {
 }
 GST_END_TEST;
 
+// Frames without timestamps are dropped with a warning; timestamps that jump
+// back start a new run after what is stored: nothing stored is lost and the
+// timeline never goes back.
+GST_START_TEST(test_bad_timestamps) {
+  TempDir tmp;
+  Encoded e;
+  Encode(kH264, 90, &e);
+  GstHarness *h = SinkHarness("location=" + tmp.path);
+  GstBus *bus = gst_bus_new();
+  gst_element_set_bus(h->element, bus);
+  gst_harness_set_src_caps(h, gst_caps_ref(e.caps));
+  PushRange(h, e, 0, 30);
+  for (size_t i = 30; i < 35; i++) {
+    GstBuffer *b = gst_buffer_copy(e.buffers[i]);
+    GST_BUFFER_PTS(b) = GST_BUFFER_DTS(b) = GST_CLOCK_TIME_NONE;
+    fail_unless_equals_int(gst_harness_push(h, b), GST_FLOW_OK);
+  }
+  for (size_t i = 60; i < 90; i++) {  // back to the first second's timestamps
+    GstBuffer *b = gst_buffer_copy(e.buffers[i]);
+    GST_BUFFER_PTS(b) -= 2 * kSec;
+    GST_BUFFER_DTS(b) -= 2 * kSec;
+    fail_unless_equals_int(gst_harness_push(h, b), GST_FLOW_OK);
+  }
+  Finish(h);
+  bool warned = false;
+  while (GstMessage *m = gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING)) {
+    GError *err = NULL;
+    gst_message_parse_warning(m, &err, NULL);
+    warned |= std::string(err->message).find("without timestamps") != std::string::npos;
+    g_error_free(err);
+    gst_message_unref(m);
+  }
+  gst_object_unref(bus);
+  fail_unless(warned, "no warning for frames without timestamps");
+  std::vector<vdb::SegmentInfo> segs;
+  auto got = ReadStore(tmp.path, "default", &segs);
+  fail_unless_equals_int(int(got.size()), 60);
+  CheckSame(e, 0, got, 0, 30);
+  fail_unless_equals_int(int(segs.size()), 2);
+  fail_unless(segs[1].first_pts >= segs[0].end_pts, "the timeline went back");
+}
+GST_END_TEST;
+
 static Suite *vdbsink_suite(void) {
   Suite *s = suite_create("vdbsink");
   TCase *tc = tcase_create("general");
@@ -478,6 +521,7 @@ static Suite *vdbsink_suite(void) {
   tcase_add_test(tc, test_discont_and_timestamp_jump_start_segments);
   tcase_add_test(tc, test_rotation_asks_encoder_for_keyframe);
   tcase_add_test(tc, test_disk_full);
+  tcase_add_test(tc, test_bad_timestamps);
   return s;
 }
 

@@ -43,6 +43,7 @@ struct Playback {
     GError *err = NULL;
     pipeline = gst_parse_launch(desc.c_str(), &err);
     fail_unless(pipeline != NULL, "%s", err ? err->message : "?");
+    g_clear_error(&err);
     src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
     sink = gst_bin_get_by_name(GST_BIN(pipeline), "out");
   }
