@@ -24,8 +24,15 @@ namespace {
 nlohmann::json TimeJson(uint64_t t) {
   return t == kNoTime ? nlohmann::json() : nlohmann::json(t);
 }
+// A non-negative integer field. nlohmann converts floats and negatives
+// silently (1e300 to an integer is undefined behaviour): refuse them.
+uint64_t Uint(const nlohmann::json &j) {
+  if (!j.is_number_unsigned())
+    throw nlohmann::json::type_error::create(302, "not an unsigned integer", &j);
+  return j.get<uint64_t>();
+}
 uint64_t TimeFrom(const nlohmann::json &j) {
-  return j.is_null() ? kNoTime : j.get<uint64_t>();
+  return j.is_null() ? kNoTime : Uint(j);
 }
 
 }  // namespace
@@ -55,11 +62,12 @@ Result<SegmentMeta> SegmentMetaFromJson(const std::string &json) {
   if (j.is_discarded() || !j.is_object()) return Status(Code::kCorrupt, "metadata is not JSON");
   try {
     SegmentMeta m;
-    m.format_version = j.at("format_version").get<uint32_t>();
+    uint64_t version = Uint(j.at("format_version"));
+    m.format_version = version > UINT32_MAX ? UINT32_MAX : uint32_t(version);
     if (m.format_version > kFormatVersion)
       return Status(Code::kUnsupported,
                     "metadata format version " + std::to_string(m.format_version));
-    m.info.id = j.at("id").get<uint64_t>();
+    m.info.id = Uint(j.at("id"));
     m.stream = j.at("stream").get<std::string>();
     std::string state = j.at("state").get<std::string>();
     if (state == "open")
@@ -75,11 +83,11 @@ Result<SegmentMeta> SegmentMetaFromJson(const std::string &json) {
     m.info.first_pts = TimeFrom(j.at("first_pts"));
     m.info.end_pts = TimeFrom(j.at("end_pts"));
     m.first_dts = TimeFrom(j.at("first_dts"));
-    m.info.utc_start = j.at("utc_start").get<uint64_t>();
-    m.info.frames = j.at("frames").get<uint64_t>();
-    m.keyframes = j.at("keyframes").get<uint64_t>();
-    m.info.bytes = j.at("bytes").get<uint64_t>();
-    if (j.contains("corrupt_offset")) m.corrupt_offset = j["corrupt_offset"].get<uint64_t>();
+    m.info.utc_start = Uint(j.at("utc_start"));
+    m.info.frames = Uint(j.at("frames"));
+    m.keyframes = Uint(j.at("keyframes"));
+    m.info.bytes = Uint(j.at("bytes"));
+    if (j.contains("corrupt_offset")) m.corrupt_offset = Uint(j["corrupt_offset"]);
     return m;
   } catch (const nlohmann::json::exception &e) {
     return Status(Code::kCorrupt, std::string("metadata field: ") + e.what());

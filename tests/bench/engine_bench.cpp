@@ -36,6 +36,17 @@ void Rm(const std::string &p) {
   (void)std::system(("rm -rf '" + p + "'").c_str());
 }
 
+// Frame i of a 30 fps stream with a keyframe every second.
+Frame FrameAt(size_t i, const std::string &d) {
+  Frame f;
+  f.data = d.data();
+  f.size = d.size();
+  f.pts = f.dts = i * kSec / 30;
+  f.duration = kSec / 30;
+  f.flags = i % 30 == 0 ? kFlagKey : 0;
+  return f;
+}
+
 struct Run {
   double secs;
   uint64_t bytes;
@@ -76,13 +87,7 @@ Run EngineWrite(const std::string &dir, const std::vector<std::string> &frames, 
     if (!w.ok() || !(*w)->SetCaps("h264", "video/x-h264").ok()) std::abort();
     for (size_t i = 0; i < n; i++) {
       const std::string &d = frames[i % frames.size()];
-      Frame f;
-      f.data = d.data();
-      f.size = d.size();
-      f.pts = f.dts = i * kSec / 30;
-      f.duration = kSec / 30;
-      f.flags = i % 30 == 0 ? kFlagKey : 0;
-      if (!(*w)->Append(f).ok()) std::abort();
+      if (!(*w)->Append(FrameAt(i, d)).ok()) std::abort();
       bytes += d.size();
     }
     if (!(*w)->Close().ok()) std::abort();
@@ -173,15 +178,8 @@ void KeyframeLookups(const std::string &dir) {
     auto w = Writer::Open(DefaultFs(), dir + "/kf", "s", o, nullptr);
     if (!w.ok() || !(*w)->SetCaps("h264", "video/x-h264").ok()) std::abort();
     std::string d(200, 'x');
-    for (size_t i = 0; i < n; i++) {
-      Frame f;
-      f.data = d.data();
-      f.size = d.size();
-      f.pts = f.dts = i * kSec / 30;
-      f.duration = kSec / 30;
-      f.flags = i % 30 == 0 ? kFlagKey : 0;
-      if (!(*w)->Append(f).ok()) std::abort();
-    }
+    for (size_t i = 0; i < n; i++)
+      if (!(*w)->Append(FrameAt(i, d)).ok()) std::abort();
   }
   auto r = Reader::Open(DefaultFs(), dir + "/kf", "s");
   std::mt19937_64 rng(5);
