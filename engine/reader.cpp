@@ -37,8 +37,14 @@ Result<SegmentReader *> Reader::Segment(size_t i) {
   for (auto it = cache_.begin(); it != cache_.end(); ++it) {
     if (it->first != info.id) continue;
     if (it != cache_.begin()) cache_.splice(cache_.begin(), cache_, it);
-    if (!info.sealed()) VDB_RETURN_IF_ERROR(cache_.front().second->Refresh());
-    return cache_.front().second.get();
+    SegmentReader *seg = cache_.front().second.get();
+    // Opened while being written: pick up what was appended since, also the
+    // last records written before the segment was sealed.
+    if (!seg->info().sealed()) {
+      VDB_RETURN_IF_ERROR(seg->Refresh());
+      if (info.sealed()) seg->set_info(info);
+    }
+    return seg;
   }
   VDB_ASSIGN_OR_RETURN(auto seg, SegmentReader::Open(fs_, dir_, info));
   cache_.emplace_front(info.id, std::move(seg));

@@ -36,7 +36,9 @@ class SegmentReader {
   // Picks up records appended since Open/last Refresh (live segments).
   Status Refresh();
 
+  // As the catalog said when the segment was opened (or last updated).
   const SegmentInfo &info() const { return info_; }
+  void set_info(const SegmentInfo &info) { info_ = info; }
   const std::string &caps() const { return caps_; }
   size_t size() const { return entries_.size(); }  // media frames
   const IndexEntry &entry(size_t i) const { return entries_[i]; }

@@ -173,11 +173,17 @@ TEST(LiveRead, ReaderSeesFramesBeforeTheyAreSyncedOrIndexed) {
   AppendAll(w.get(), std::vector<TestFrame>(frames.begin() + 50, frames.end()));
   EXPECT_EQ((*r->Segment(0))->size(), 100u);  // refreshed on access
   EXPECT_TRUE(SameFrames(ReadAll(r.get()), frames));
+  // Frames appended after the reader's last look and then sealed are not lost.
+  auto more = MakeFrames(20, 500, 30, 30, frames.back().pts + frames.back().duration, 2);
+  more[0].flags = 0;  // continues the GOP
+  AppendAll(w.get(), more);
   ASSERT_TRUE(w->Close().ok());
   bool changed = false;
   ASSERT_TRUE(r->Refresh(&changed).ok());
   EXPECT_TRUE(changed);
   EXPECT_TRUE(r->segments()[0].sealed());
+  frames.insert(frames.end(), more.begin(), more.end());
+  EXPECT_TRUE(SameFrames(ReadAll(r.get()), frames));
 }
 
 TEST(Store, ErrorsNameTheProblem) {
