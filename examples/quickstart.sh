@@ -24,5 +24,5 @@ gst-launch-1.0 -q vdbsrc location="$STORE" stream=demo ! h264parse ! avdec_h264 
   fakesink sync=false
 echo "decoded to the end without errors"
 
-echo "== seeking 6.5 s in (key-unit) and playing from there"
+echo "== seeking 6.5 s in (accurate: decoding starts at the keyframe before) and playing from there"
 "$VDB_BUILD/examples/vdb_app" seek "$STORE" demo +6.5

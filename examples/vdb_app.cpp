@@ -18,7 +18,9 @@ std::string Iso(guint64 utc_ns) {
   if (!utc_ns) return "unknown";
   GDateTime *dt = g_date_time_new_from_unix_utc(gint64(utc_ns / GST_SECOND));
   gchar *s = g_date_time_format(dt, "%Y-%m-%dT%H:%M:%S");
-  std::string out = std::string(s) + "." + std::to_string(utc_ns % GST_SECOND / 1000000) + "Z";
+  char ms[8];
+  std::snprintf(ms, sizeof ms, ".%03u", unsigned(utc_ns % GST_SECOND / 1000000));
+  std::string out = std::string(s) + ms + "Z";
   g_free(s);
   g_date_time_unref(dt);
   return out;
