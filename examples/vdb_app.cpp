@@ -29,11 +29,10 @@ std::string Iso(guint64 utc_ns) {
 GstElement *Launch(const std::string &desc) {
   GError *err = nullptr;
   GstElement *p = gst_parse_launch(desc.c_str(), &err);
-  if (!p) {
+  if (!p || err) {  // err alone: e.g. the vdb plugin is not on GST_PLUGIN_PATH
     std::fprintf(stderr, "vdb_app: %s\n", err ? err->message : "bad pipeline");
     std::exit(1);
   }
-  g_clear_error(&err);
   return p;
 }
 
