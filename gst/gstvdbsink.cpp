@@ -25,7 +25,6 @@
 
 #include <gst/video/video.h>
 
-#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -88,7 +87,6 @@ struct VdbSinkState {
   bool key_requested = false;
   bool warned_no_headers = false;
   guint key_request_count = 0;
-  std::atomic<bool> record_changed{false};
   /* Housekeeping thread: timed flushes and retention. */
   std::thread housekeeping;
   std::mutex rmu;

@@ -102,7 +102,7 @@ struct _GstVdbSrc {
 };
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
-    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS("video/x-h264; video/x-vp9; ANY"));
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS("video/x-h264; video/x-vp9"));
 
 static void gst_vdb_src_uri_handler_init(gpointer g_iface, gpointer iface_data);
 
