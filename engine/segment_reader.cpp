@@ -94,6 +94,16 @@ long SegmentReader::KeyAtOrBefore(uint64_t pts) const {
   return it == keys_.begin() ? -1 : long(*(it - 1));
 }
 
+long SegmentReader::KeyFrameAtOrAfter(size_t frame) const {
+  auto it = std::lower_bound(keys_.begin(), keys_.end(), frame);
+  return it == keys_.end() ? -1 : long(*it);
+}
+
+long SegmentReader::KeyFrameBefore(size_t frame) const {
+  auto it = std::lower_bound(keys_.begin(), keys_.end(), frame);
+  return it == keys_.begin() ? -1 : long(*(it - 1));
+}
+
 long SegmentReader::KeyAtOrAfter(uint64_t pts) const {
   auto it = std::lower_bound(keys_.begin(), keys_.end(), pts,
                              [this](uint32_t k, uint64_t t) { return entries_[k].pts < t; });

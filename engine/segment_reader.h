@@ -49,6 +49,10 @@ class SegmentReader {
   long KeyAtOrAfter(uint64_t pts) const;
   size_t keyframe_count() const { return keys_.size(); }
   size_t keyframe(size_t k) const { return keys_[k]; }
+  // Keyframe positions (frame indices) by position: the first at or after
+  // `frame`, the last before `frame`; -1 if none. O(log keyframes).
+  long KeyFrameAtOrAfter(size_t frame) const;
+  long KeyFrameBefore(size_t frame) const;
 
   // Reads frames [first, first+count) with one read into *buf (resized) and
   // fills *out. kCorrupt (with file and offset) if any record is damaged.

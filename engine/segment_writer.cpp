@@ -12,6 +12,20 @@ Status WithPath(const Status &st, const std::string &path) {
   return st.ok() ? st : Status(st.code(), path + ": " + st.message(), st.err());
 }
 
+// Writes `buf` at the end of `f` (whose size is *on_file). On failure the
+// file is cut back to what it was and `buf` is kept, to be retried.
+Status WriteOut(File *f, std::vector<uint8_t> *buf, uint64_t *on_file) {
+  if (buf->empty()) return Status::Ok();
+  Status st = f->Append(buf->data(), buf->size());
+  if (!st.ok()) {
+    (void)f->Truncate(*on_file);
+    return WithPath(st, f->path());
+  }
+  *on_file += buf->size();
+  buf->clear();
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<File>> CreateWithHeader(Fs *fs, const std::string &path, FileKind kind,
                                                uint64_t id) {
   VDB_ASSIGN_OR_RETURN(auto f, fs->Open(path, OpenMode::kCreateTrunc));
@@ -91,15 +105,7 @@ Status SegmentWriter::AppendRecord(uint32_t flags, uint64_t pts, uint64_t dts, u
 }
 
 Status SegmentWriter::FlushFrames() {
-  if (wbuf_.empty()) return Status::Ok();
-  Status st = frames_->Append(wbuf_.data(), wbuf_.size());
-  if (!st.ok()) {
-    (void)frames_->Truncate(written_);  // keep the records buffered; retry later
-    return WithPath(st, frames_->path());
-  }
-  written_ += wbuf_.size();
-  wbuf_.clear();
-  return Status::Ok();
+  return WriteOut(frames_.get(), &wbuf_, &written_);
 }
 
 Status SegmentWriter::Append(const Frame &f) {
@@ -131,15 +137,7 @@ Status SegmentWriter::Append(const Frame &f) {
 }
 
 Status SegmentWriter::FlushIndex() {
-  if (index_buf_.empty()) return Status::Ok();
-  Status st = index_->Append(index_buf_.data(), index_buf_.size());
-  if (!st.ok()) {
-    (void)index_->Truncate(index_size_);  // keep the entries buffered; retry later
-    return WithPath(st, index_->path());
-  }
-  index_size_ += index_buf_.size();
-  index_buf_.clear();
-  return Status::Ok();
+  return WriteOut(index_.get(), &index_buf_, &index_size_);
 }
 
 Status SegmentWriter::SyncFrames() {

@@ -328,12 +328,7 @@ static GstFlowReturn fill_forward(GstVdbSrc *self, bool keys_only) {
     vdb::SegmentReader *seg = segr.value();
     size_t frame = s->pos.frame;
     if (keys_only) { /* next keyframe at or after the cursor */
-      long k = -1;
-      for (size_t i = 0; i < seg->keyframe_count(); i++)
-        if (seg->keyframe(i) >= frame) {
-          k = long(seg->keyframe(i));
-          break;
-        }
+      long k = seg->KeyFrameAtOrAfter(frame);
       frame = k < 0 ? seg->size() : size_t(k);
     }
     if (frame >= seg->size()) {
@@ -382,12 +377,10 @@ static bool previous_key(VdbSrcState *s, vdb::Position p, vdb::Position *out) {
     auto segr = s->reader->Segment(size_t(si));
     if (!segr.ok()) continue;
     vdb::SegmentReader *seg = segr.value();
-    for (long k = long(seg->keyframe_count()) - 1; k >= 0; k--) {
-      size_t f = seg->keyframe(size_t(k));
-      if (size_t(si) < p.segment || f < p.frame) {
-        *out = vdb::Position{size_t(si), f};
-        return true;
-      }
+    long k = seg->KeyFrameBefore(size_t(si) < p.segment ? seg->size() : p.frame);
+    if (k >= 0) {
+      *out = vdb::Position{size_t(si), size_t(k)};
+      return true;
     }
   }
   return false;
@@ -408,11 +401,8 @@ static GstFlowReturn fill_reverse(GstVdbSrc *self, bool keys_only) {
     size_t end = seg->size();
     if (s->have_gop_end && s->gop_end.segment == key.segment) end = s->gop_end.frame;
     /* Next keyframe in this segment bounds the GOP too. */
-    for (size_t k = 0; k < seg->keyframe_count(); k++)
-      if (seg->keyframe(k) > key.frame) {
-        end = std::min(end, seg->keyframe(k));
-        break;
-      }
+    long next_key = seg->KeyFrameAtOrAfter(key.frame + 1);
+    if (next_key >= 0) end = std::min(end, size_t(next_key));
     size_t count = keys_only ? 1 : end - key.frame;
     s->discont = true;
     s->last_end = GST_CLOCK_TIME_NONE;

@@ -230,3 +230,21 @@ TEST(LiveRead, BufferedFramesReachReadersWithinTheFlushInterval) {
     EXPECT_GE((*seg)->size() + 7, i + 1) << "frame " << i << " not visible after 200 ms";
   }
 }
+
+TEST(KeyframeSearch, ByFramePosition) {
+  MemFs fs;
+  auto w = OpenWriter(&fs, "/s");
+  AppendAll(w.get(), MakeFrames(100, 100, 30));  // keyframes at frames 0, 30, 60, 90
+  ASSERT_TRUE(w->Close().ok());
+  auto r = OpenReader(&fs, "/s");
+  auto seg = r->Segment(0);
+  ASSERT_TRUE(seg.ok());
+  EXPECT_EQ((*seg)->KeyFrameAtOrAfter(0), 0);
+  EXPECT_EQ((*seg)->KeyFrameAtOrAfter(1), 30);
+  EXPECT_EQ((*seg)->KeyFrameAtOrAfter(90), 90);
+  EXPECT_EQ((*seg)->KeyFrameAtOrAfter(91), -1);
+  EXPECT_EQ((*seg)->KeyFrameBefore(0), -1);
+  EXPECT_EQ((*seg)->KeyFrameBefore(30), 0);
+  EXPECT_EQ((*seg)->KeyFrameBefore(31), 30);
+  EXPECT_EQ((*seg)->KeyFrameBefore(100), 90);
+}

@@ -105,7 +105,6 @@ GST_END_TEST;
 GST_START_TEST(test_rotation_segments_start_with_headers) {
   TempDir tmp;
   Encoded e;
-  // x264enc puts SPS/PPS before the first IDR only: vdbsink adds them.
   Encode(kH264, 150, &e);
   GstHarness *h = SinkHarness("location=" + tmp.path + " stream=cam max-segment-time=1000000000");
   gst_harness_set_src_caps(h, gst_caps_ref(e.caps));
