@@ -13,6 +13,20 @@ const char kH264[] =
     "video/x-h264,stream-format=byte-stream,alignment=au";
 const GstClockTime kSec = GST_SECOND;
 
+// Records the encoded runs, one after the other, through vdbsink with
+// `props`, and ends with EOS.
+void RecordRuns(const std::string &props, std::initializer_list<const Encoded *> runs,
+                size_t max_frames = SIZE_MAX) {
+  GstHarness *h = gst_harness_new_parse(("vdbsink " + props).c_str());
+  for (const Encoded *e : runs) {
+    gst_harness_set_src_caps(h, gst_caps_ref(e->caps));
+    for (size_t i = 0; i < e->buffers.size() && i < max_frames; i++)
+      fail_unless_equals_int(gst_harness_push(h, gst_buffer_ref(e->buffers[i])), GST_FLOW_OK);
+  }
+  gst_harness_push_event(h, gst_event_new_eos());
+  gst_harness_teardown(h);
+}
+
 // Records `n` frames (30 fps, a keyframe every second) in 1 s segments.
 GstClockTime Record(const std::string &store, int n, const Encoded **out = nullptr) {
   static Encoded *e = nullptr;  // one encode per test process
@@ -20,12 +34,7 @@ GstClockTime Record(const std::string &store, int n, const Encoded **out = nullp
     e = new Encoded();
     Encode(kH264, 150, e);
   }
-  GstHarness *h = gst_harness_new_parse(
-      ("vdbsink location=" + store + " stream=cam max-segment-time=1000000000").c_str());
-  gst_harness_set_src_caps(h, gst_caps_ref(e->caps));
-  for (int i = 0; i < n; i++) gst_harness_push(h, gst_buffer_ref(e->buffers[size_t(i)]));
-  gst_harness_push_event(h, gst_event_new_eos());
-  gst_harness_teardown(h);
+  RecordRuns("location=" + store + " stream=cam max-segment-time=1000000000", {e}, size_t(n));
   if (out) *out = e;
   return GST_BUFFER_PTS(e->buffers[0]);
 }
@@ -492,12 +501,7 @@ GST_START_TEST(test_headers_resent_after_seek) {
   Encoded e;
   Encode(kH264, 150, &e);
   StripRepeatedHeaders(&e);
-  GstHarness *h = gst_harness_new_parse(
-      ("vdbsink location=" + tmp.path + " stream=cam max-segment-time=2000000000").c_str());
-  gst_harness_set_src_caps(h, gst_caps_ref(e.caps));
-  for (auto *b : e.buffers) gst_harness_push(h, gst_buffer_ref(b));
-  gst_harness_push_event(h, gst_event_new_eos());
-  gst_harness_teardown(h);
+  RecordRuns("location=" + tmp.path + " stream=cam max-segment-time=2000000000", {&e});
   GstClockTime t0 = GST_BUFFER_PTS(e.buffers[0]);
   const std::string dec = " ! h264parse ! avdec_h264 ! video/x-raw,format=I420";
   std::map<guint64, std::string> linear;
@@ -541,13 +545,7 @@ GST_START_TEST(test_caps_change_between_segments) {
   Encoded a, b;
   Encode(kH264, 30, &a, 160, 120);
   Encode(kH264, 30, &b, 320, 240);
-  GstHarness *h = gst_harness_new_parse(("vdbsink location=" + tmp.path + " stream=cam").c_str());
-  gst_harness_set_src_caps(h, gst_caps_ref(a.caps));
-  for (auto *x : a.buffers) gst_harness_push(h, gst_buffer_ref(x));
-  gst_harness_set_src_caps(h, gst_caps_ref(b.caps));
-  for (auto *x : b.buffers) gst_harness_push(h, gst_buffer_ref(x));
-  gst_harness_push_event(h, gst_event_new_eos());
-  gst_harness_teardown(h);
+  RecordRuns("location=" + tmp.path + " stream=cam", {&a, &b});
   Playback p(Src(tmp.path) + kSink);
   gst_element_set_state(p.pipeline, GST_STATE_PLAYING);
   std::vector<int> widths;
