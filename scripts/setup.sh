@@ -27,10 +27,28 @@ vdb_install_missing() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# Optional parts are enabled by what pkg-config finds at configure time
+# (gstreamer-rtsp-server-1.0: the stand-in RTSP camera). When one appears or
+# changes after the first build, the build is configured again.
+VDB_OPTIONAL_PC=(gstreamer-rtsp-server-1.0)
+
+vdb_optional_deps() {
+  local pc
+  for pc in "${VDB_OPTIONAL_PC[@]}"; do
+    echo "$pc $(pkg-config --modversion "$pc" 2>/dev/null || echo absent)"
+  done
+}
+
 vdb_build() {
+  local stamp="$VDB_BUILD/vdb-optional-deps.txt" deps
+  deps="$(vdb_optional_deps)"
   if [ ! -f "$VDB_BUILD/build.ninja" ]; then
     meson setup "$VDB_BUILD" "$VDB_ROOT" ${VDB_MESON_ARGS:-} >/dev/null
+  elif [ "$(cat "$stamp" 2>/dev/null)" != "$deps" ]; then
+    echo "vdb: optional dependencies changed, configuring the build again"
+    meson setup --reconfigure "$VDB_BUILD" "$VDB_ROOT" ${VDB_MESON_ARGS:-} >/dev/null
   fi
+  echo "$deps" > "$stamp"
   meson compile -C "$VDB_BUILD" -j 2 >/dev/null || meson compile -C "$VDB_BUILD" -j 2
 }
 

@@ -1,5 +1,6 @@
 // vdbsink element tests: what goes in is what the store holds.
 #include "gst_test_util.h"
+#include "test_plugins.h"
 
 using namespace vdbtest;
 
@@ -46,7 +47,9 @@ void CheckSame(const Encoded &e, size_t from, const std::vector<StoredFrame> &go
   }
 }
 
-void RecordAndCheck(const char *encoder, const char *caps_prefix) {
+// Records 90 frames from `encoder` and checks them; returns how many were
+// stored with DTS != PTS (B-frames).
+size_t RecordAndCheck(const std::string &encoder, const char *caps_prefix) {
   TempDir tmp;
   Encoded e;
   Encode(encoder, 90, &e);
@@ -62,6 +65,9 @@ void RecordAndCheck(const char *encoder, const char *caps_prefix) {
   fail_unless(caps[0] == want, "stored caps %s", caps[0].c_str());
   fail_unless(caps[0].rfind(caps_prefix, 0) == 0);
   g_free(want);
+  size_t reordered = 0;
+  for (const auto &f : got) reordered += f.dts != f.pts;
+  return reordered;
 }
 
 }  // namespace
@@ -94,6 +100,20 @@ GST_START_TEST(test_h264_avc3) {
       "x264enc key-int-max=30 speed-preset=ultrafast ! h264parse ! "
       "video/x-h264,stream-format=avc3",
       "video/x-h264");
+}
+GST_END_TEST;
+
+// x264enc with B-frames (DTS != PTS), in each stream format: every frame,
+// PTS and DTS come back exactly.
+GST_START_TEST(test_h264_bframes_keep_pts_and_dts) {
+  for (const char *format : {"byte-stream", "avc", "avc3"}) {
+    size_t reordered = RecordAndCheck(
+        std::string("x264enc key-int-max=30 bframes=2 b-adapt=false speed-preset=ultrafast ! "
+                    "h264parse ! video/x-h264,alignment=au,stream-format=") +
+            format,
+        "video/x-h264");
+    fail_unless(reordered > 30, "%s: only %zu frames with DTS != PTS", format, reordered);
+  }
 }
 GST_END_TEST;
 
@@ -430,7 +450,7 @@ GST_START_TEST(test_disk_full) {
   std::string mnt = tmp.path + "/small";
   g_mkdir_with_parents(mnt.c_str(), 0755);
   if (std::system(("mount -t tmpfs -o size=1m tmpfs '" + mnt + "' 2>/dev/null").c_str()) != 0) {
-    std::printf("test_disk_full: SKIPPED: cannot mount a small tmpfs here (needs root)\n");
+    LogSkip("test_disk_full", "cannot mount a small tmpfs here (needs root)");
     return;
   }
   const std::string src =
@@ -498,29 +518,34 @@ GST_START_TEST(test_bad_timestamps) {
 }
 GST_END_TEST;
 
+// System plugins the cases load into this binary's registry (test_plugins.h).
+#define BASE_PLUGINS "coreelements", "app", "videotestsrc"
+#define H264_PLUGINS BASE_PLUGINS, "x264", "videoparsersbad"
+
 static Suite *vdbsink_suite(void) {
   Suite *s = suite_create("vdbsink");
   TCase *tc = tcase_create("general");
   tcase_set_timeout(tc, 120);
   suite_add_tcase(s, tc);
-  tcase_add_test(tc, test_h264_byte_stream_every_frame);
-  tcase_add_test(tc, test_h264_avc_keeps_codec_data);
-  tcase_add_test(tc, test_h264_avc3);
-  tcase_add_test(tc, test_vp9);
-  tcase_add_test(tc, test_rotation_segments_start_with_headers);
-  tcase_add_test(tc, test_record_toggle_resumes_on_keyframe);
-  tcase_add_test(tc, test_leading_delta_frames_dropped_and_keyframe_requested);
-  tcase_add_test(tc, test_caps_change_starts_segment);
-  tcase_add_test(tc, test_restart_continues_timeline_with_gap);
-  tcase_add_test(tc, test_retention_counts_earlier_runs);
-  tcase_add_test(tc, test_retention_by_age_with_reference_timestamps);
-  tcase_add_test(tc, test_messages_and_signals);
-  tcase_add_test(tc, test_errors);
-  tcase_add_test(tc, test_segments_get_headers_the_encoder_sent_once);
-  tcase_add_test(tc, test_discont_and_timestamp_jump_start_segments);
-  tcase_add_test(tc, test_rotation_asks_encoder_for_keyframe);
-  tcase_add_test(tc, test_disk_full);
-  tcase_add_test(tc, test_bad_timestamps);
+  VDB_ADD_TEST(tc, test_h264_byte_stream_every_frame, H264_PLUGINS);
+  VDB_ADD_TEST(tc, test_h264_avc_keeps_codec_data, H264_PLUGINS);
+  VDB_ADD_TEST(tc, test_h264_avc3, H264_PLUGINS);
+  VDB_ADD_TEST(tc, test_h264_bframes_keep_pts_and_dts, H264_PLUGINS);
+  VDB_ADD_TEST(tc, test_vp9, BASE_PLUGINS, "vpx");
+  VDB_ADD_TEST(tc, test_rotation_segments_start_with_headers, H264_PLUGINS);
+  VDB_ADD_TEST(tc, test_record_toggle_resumes_on_keyframe, H264_PLUGINS);
+  VDB_ADD_TEST(tc, test_leading_delta_frames_dropped_and_keyframe_requested, H264_PLUGINS);
+  VDB_ADD_TEST(tc, test_caps_change_starts_segment, H264_PLUGINS);
+  VDB_ADD_TEST(tc, test_restart_continues_timeline_with_gap, H264_PLUGINS);
+  VDB_ADD_TEST(tc, test_retention_counts_earlier_runs, H264_PLUGINS);
+  VDB_ADD_TEST(tc, test_retention_by_age_with_reference_timestamps, H264_PLUGINS);
+  VDB_ADD_TEST(tc, test_messages_and_signals, H264_PLUGINS);
+  VDB_ADD_TEST(tc, test_errors, H264_PLUGINS);
+  VDB_ADD_TEST(tc, test_segments_get_headers_the_encoder_sent_once, H264_PLUGINS);
+  VDB_ADD_TEST(tc, test_discont_and_timestamp_jump_start_segments, H264_PLUGINS);
+  VDB_ADD_TEST(tc, test_rotation_asks_encoder_for_keyframe, H264_PLUGINS);
+  VDB_ADD_TEST(tc, test_disk_full, H264_PLUGINS);
+  VDB_ADD_TEST(tc, test_bad_timestamps, H264_PLUGINS);
   return s;
 }
 
