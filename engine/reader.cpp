@@ -24,30 +24,37 @@ Status Reader::Refresh(bool *changed) {
   VDB_RETURN_IF_ERROR(catalog_.Refresh(fs_, dir_, &reloaded));
   *changed =
       reloaded || before != catalog_.segments().size() || size_before != catalog_.valid_size();
-  // Drop cached segments that were deleted.
-  for (auto it = cache_.begin(); it != cache_.end();)
-    it = catalog_.FindById(it->first) < 0 ? cache_.erase(it) : ++it;
+  // Cached segments that were deleted stay readable until evicted: a
+  // PlayCursor may be in the middle of one.
   return Status::Ok();
 }
 
 Result<SegmentReader *> Reader::Segment(size_t i) {
   const auto &segs = catalog_.segments();
   if (i >= segs.size()) return Status(Code::kInvalidArgument, "no segment at that position");
-  const SegmentInfo &info = segs[i];
+  return SegmentById(segs[i].id);
+}
+
+Result<SegmentReader *> Reader::SegmentById(uint64_t id) {
+  long i = catalog_.FindById(id);
   for (auto it = cache_.begin(); it != cache_.end(); ++it) {
-    if (it->first != info.id) continue;
+    if (it->first != id) continue;
     if (it != cache_.begin()) cache_.splice(cache_.begin(), cache_, it);
     SegmentReader *seg = cache_.front().second.get();
     // Opened while being written: pick up what was appended since, also the
     // last records written before the segment was sealed.
     if (!seg->info().sealed()) {
       VDB_RETURN_IF_ERROR(seg->Refresh());
-      if (info.sealed()) seg->set_info(info);
+      if (i >= 0 && catalog_.segments()[size_t(i)].sealed()) {
+        VDB_RETURN_IF_ERROR(seg->Refresh());  // records written just before sealing
+        seg->set_info(catalog_.segments()[size_t(i)]);
+      }
     }
     return seg;
   }
-  VDB_ASSIGN_OR_RETURN(auto seg, SegmentReader::Open(fs_, dir_, info));
-  cache_.emplace_front(info.id, std::move(seg));
+  if (i < 0) return Status(Code::kNotFound, "segment " + std::to_string(id) + " was deleted");
+  VDB_ASSIGN_OR_RETURN(auto seg, SegmentReader::Open(fs_, dir_, catalog_.segments()[size_t(i)]));
+  cache_.emplace_front(id, std::move(seg));
   while (cache_.size() > cache_max_) cache_.pop_back();
   return cache_.front().second.get();
 }

@@ -4,9 +4,13 @@
 // not depend on how many frames the stream holds. Segments are opened lazily
 // (SegmentReader: index load) and a few are kept in an LRU cache.
 //
-// Positions are (segment index in segments(), frame index in that segment).
-// Refresh() picks up segments a live writer added or retention removed;
-// positions held across a Refresh must be re-found by time.
+// Positions here are (segment index in segments(), frame index in that
+// segment) and are invalidated by Refresh(). Playback keeps its position as
+// (segment id, frame) instead: see PlayCursor.
+//
+// A segment opened here stays readable after retention deletes it (the open
+// file survives the unlink) until it leaves the cache; readers take no lock,
+// so a store on a read-only mount plays.
 //
 // Thread rules: one thread at a time. Several Readers may read one stream
 // while one Writer appends to it.
@@ -38,9 +42,13 @@ class Reader {
   Status Refresh(bool *changed);
 
   const std::vector<SegmentInfo> &segments() const { return catalog_.segments(); }
+  const Catalog &catalog() const { return catalog_; }
   // Opens (or takes from the cache) segment i; the pointer stays valid until
-  // the next Segment() call that evicts it or the next Refresh().
+  // the next Segment()/SegmentById() call that evicts it.
   Result<SegmentReader *> Segment(size_t i);
+  // The same by id: from the cache even if the catalog no longer lists it
+  // (deleted while being read); kNotFound if neither has it.
+  Result<SegmentReader *> SegmentById(uint64_t id);
 
   // The keyframe for a seek to `pts`: kBefore = at or before (the first
   // keyframe of the stream if pts is earlier), kAfter = at or after,

@@ -8,8 +8,7 @@ uint64_t SegmentDiskBytes(const SegmentInfo &s) {
 
 std::vector<uint64_t> SelectForDeletion(const std::vector<SegmentInfo> &segments,
                                         const RetentionPolicy &policy, uint64_t now_utc,
-                                        uint64_t free_bytes,
-                                        const std::function<bool(uint64_t id)> &busy) {
+                                        uint64_t free_bytes) {
   std::vector<uint64_t> out;
   if (!policy.active()) return out;
   uint64_t total = 0;
@@ -25,7 +24,7 @@ std::vector<uint64_t> SelectForDeletion(const std::vector<SegmentInfo> &segments
       // limits hold, no later one needs to go.
       break;
     }
-    if (!s.sealed() || (busy && busy(s.id))) continue;
+    if (!s.sealed()) break;  // being written: nothing newer may go before it
     out.push_back(s.id);
     total -= SegmentDiskBytes(s);
     free_bytes += SegmentDiskBytes(s);

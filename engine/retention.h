@@ -1,13 +1,14 @@
 // Retention policy: which sealed segments to delete, oldest first, so that a
 // stream stays within a byte quota, an age limit and a free-space floor.
 //
-// Pure function; thread-safe. Never selects an open segment, never selects a
-// segment for which `busy(id)` is true (being read), and stops as soon as
-// every limit is met: it never deletes more than asked.
+// Pure function; thread-safe. Always the oldest footage first: it stops at
+// the first segment it may not delete (the open one) rather than skip it for
+// a newer one, and stops as soon as every limit is met: it never deletes more
+// than asked. Readers need no protection: a segment being read stays
+// readable after it is deleted (POSIX unlink).
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <vector>
 
 #include "segment_info.h"
@@ -26,7 +27,6 @@ uint64_t SegmentDiskBytes(const SegmentInfo &s);
 
 std::vector<uint64_t> SelectForDeletion(const std::vector<SegmentInfo> &segments,
                                         const RetentionPolicy &policy, uint64_t now_utc,
-                                        uint64_t free_bytes,
-                                        const std::function<bool(uint64_t id)> &busy);
+                                        uint64_t free_bytes);
 
 }  // namespace vdb

@@ -15,7 +15,6 @@ Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(Fs *fs, const std::st
   r->info_ = info;
   std::string fpath = FramesPath(dir, info.id);
   VDB_ASSIGN_OR_RETURN(r->frames_, fs->Open(fpath, OpenMode::kRead));
-  VDB_ASSIGN_OR_RETURN(r->lock_, fs->TryLock(fpath, LockMode::kShared));
   VDB_RETURN_IF_ERROR(CheckFileHeader(r->frames_.get(), FileKind::kFrames, info.id));
   VDB_ASSIGN_OR_RETURN(uint64_t fsize, r->frames_->Size());
 

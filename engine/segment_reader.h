@@ -2,8 +2,8 @@
 //
 // Open loads the index file (one read) and checks each entry's CRC; if the
 // index is short, damaged or missing, the missing part is rebuilt in memory
-// by scanning the frame file. Open holds a shared lock on the frame file so
-// retention will not delete a segment while it is being read.
+// by scanning the frame file. No lock is taken: retention may delete the
+// segment while it is read, and the open file stays readable (POSIX unlink).
 //
 // A segment still being written (live) grows: Refresh() picks up records
 // appended since, reading the frame file past the last known record, so it
@@ -65,7 +65,6 @@ class SegmentReader {
   Fs *fs_ = nullptr;
   std::string dir_;
   SegmentInfo info_;
-  std::unique_ptr<Lock> lock_;
   std::unique_ptr<File> frames_;
   std::string caps_;
   std::vector<IndexEntry> entries_;  // media frames only

@@ -278,12 +278,8 @@ Result<size_t> Writer::ApplyRetention(const RetentionPolicy &policy, uint64_t no
   if (policy.min_free_bytes) {
     VDB_ASSIGN_OR_RETURN(free_bytes, fs_->FreeSpace(dir_));
   }
-  // A segment is busy while a reader holds a shared lock on its frame file.
-  auto busy = [this](uint64_t id) {
-    return !fs_->TryLock(FramesPath(dir_, id), LockMode::kExclusive).ok();
-  };
   size_t n = 0;
-  for (uint64_t id : SelectForDeletion(segs, policy, now_utc, free_bytes, busy)) {
+  for (uint64_t id : SelectForDeletion(segs, policy, now_utc, free_bytes)) {
     VDB_RETURN_IF_ERROR(DeleteSegment(id));
     n++;
   }

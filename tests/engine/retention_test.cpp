@@ -64,7 +64,9 @@ TEST(Retention, ByAgeAndFreeSpace) {
   EXPECT_EQ(w->segments().size(), 2u);  // one deletion frees enough
 }
 
-TEST(Retention, NeverDeletesASegmentBeingRead) {
+// Oldest first even while someone reads it: the reader keeps reading the
+// deleted segment (an open file survives its unlink) and needs no lock.
+TEST(Retention, ASegmentBeingReadIsDeletedInTurnAndStaysReadable) {
   MemFs fs;
   auto w = Record(&fs, 300, 0);
   auto r = Reader::Open(&fs, "/s", "cam");
@@ -72,12 +74,13 @@ TEST(Retention, NeverDeletesASegmentBeingRead) {
   RetentionPolicy p;
   p.max_total_bytes = 1;
   ASSERT_TRUE(w->ApplyRetention(p, kUtc0).ok());
-  auto segs = w->segments();
-  ASSERT_EQ(segs.size(), 1u);
-  EXPECT_EQ(segs[0].id, 1u);
+  for (const auto &s : w->segments()) EXPECT_NE(s.id, 1u);
+  bool changed;
+  ASSERT_TRUE((*r)->Refresh(&changed).ok());
   std::vector<uint8_t> buf;
   std::vector<FrameView> views;
-  auto seg = (*r)->Segment(0);
+  auto seg = (*r)->SegmentById(1);
+  ASSERT_TRUE(seg.ok()) << seg.status().ToString();
   EXPECT_TRUE((*seg)->Read(0, (*seg)->size(), &buf, &views).ok());
   EXPECT_EQ(views.size(), 60u);
 }
@@ -94,10 +97,23 @@ TEST(Retention, SelectionStopsWhenLimitsHold) {
   }
   RetentionPolicy p;
   p.max_total_bytes = SegmentDiskBytes(segs[0]) * 7;
-  auto ids = SelectForDeletion(segs, p, 0, UINT64_MAX, nullptr);
+  auto ids = SelectForDeletion(segs, p, 0, UINT64_MAX);
   EXPECT_EQ(ids, (std::vector<uint64_t>{1, 2, 3}));
-  auto busy = [](uint64_t id) { return id == 2; };
-  ids = SelectForDeletion(segs, p, 0, UINT64_MAX, busy);
-  EXPECT_EQ(ids, (std::vector<uint64_t>{1, 3, 4}));
-  EXPECT_TRUE(SelectForDeletion(segs, RetentionPolicy{}, 0, 0, nullptr).empty());
+  EXPECT_TRUE(SelectForDeletion(segs, RetentionPolicy{}, 0, 0).empty());
+}
+
+// Oldest footage first, always: an open segment stops the selection; nothing
+// newer is deleted in its place.
+TEST(Retention, NeverSkipsASegmentToDeleteANewerOne) {
+  std::vector<SegmentInfo> segs(5);
+  for (size_t i = 0; i < segs.size(); i++) {
+    segs[i].id = i + 1;
+    segs[i].state = i == 1 ? SegmentState::kOpen : SegmentState::kSealed;
+    segs[i].bytes = 1000;
+    segs[i].first_pts = i * kSecond;
+    segs[i].end_pts = (i + 1) * kSecond;
+  }
+  RetentionPolicy p;
+  p.max_total_bytes = SegmentDiskBytes(segs[0]);
+  EXPECT_EQ(SelectForDeletion(segs, p, 0, UINT64_MAX), (std::vector<uint64_t>{1}));
 }

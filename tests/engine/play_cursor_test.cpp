@@ -1,0 +1,234 @@
+// PlayCursor: forward, reverse and key-only playback over a store that a
+// writer extends and retention shrinks while it plays.
+#include "play_cursor.h"
+
+#include <gtest/gtest.h>
+
+#include "mem_fs.h"
+#include "test_util.h"
+
+namespace vdb::test {
+namespace {
+
+std::unique_ptr<Writer> OpenWriter(Fs *fs, const std::string &store, uint64_t seg_ns) {
+  WriterOptions o;
+  o.max_segment_duration = seg_ns;
+  auto w = Writer::Open(fs, store, "cam", o, nullptr);
+  EXPECT_TRUE(w.ok()) << w.status().ToString();
+  if (!w.ok()) return nullptr;
+  EXPECT_TRUE((*w)->SetCaps("h264", "video/x-h264, stream-format=byte-stream").ok());
+  return std::move(w).value();
+}
+
+std::unique_ptr<Reader> OpenReader(Fs *fs, const std::string &store) {
+  auto r = Reader::Open(fs, store, "cam");
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? std::move(r).value() : nullptr;
+}
+
+// I P B B P B B ...: decode order, PTS reordered, DTS = PTS of the frame two
+// before in display order (as x264enc bframes=2 stamps them).
+std::vector<TestFrame> BFrames(size_t n, uint64_t start) {
+  auto f = MakeFrames(n, 500, 30, 30, start);
+  const uint64_t d = kSecond / 30;
+  for (size_t i = 0; i < n; i++) {
+    size_t g = i % 30;  // position in the GOP, decode order
+    size_t shown = g == 0 ? 0 : (g % 3 == 1 ? g + 2 : g - 1);
+    if (shown >= 30) shown = g;  // the GOP's tail: no reordering
+    f[i].pts = start + (i - g + shown) * d;
+    f[i].dts = start + i * d - 2 * d;
+  }
+  return f;
+}
+
+struct Played {
+  std::vector<TestFrame> frames;
+  std::vector<size_t> discont_at, gaps_at;
+  std::vector<std::string> warnings;
+};
+
+// Drains the cursor until kEnd.
+Status Drain(PlayCursor *c, Played *p, size_t max_batches = SIZE_MAX) {
+  PlayBatch b;
+  for (size_t n = 0; n < max_batches; n++) {
+    Status st = c->Next(&b);
+    if (!st.ok()) return st;
+    if (b.discont) p->discont_at.push_back(p->frames.size());
+    if (b.gap_start != kNoTime) p->gaps_at.push_back(p->frames.size());
+    if (!b.warning.empty()) p->warnings.push_back(b.warning);
+    for (const auto &v : b.frames)
+      p->frames.push_back({std::string(reinterpret_cast<char *>(b.bytes.data()) + v.data_offset,
+                                       v.header.payload_size),
+                           v.header.pts, v.header.dts, v.header.duration, v.header.flags});
+  }
+  return Status::Ok();
+}
+
+TEST(PlayCursor, ForwardPlaysEveryFrameAcrossSegments) {
+  MemFs fs;
+  auto frames = MakeFrames(300, 800, 30, 30, 1000 * 3600 * kSecond);
+  auto w = OpenWriter(&fs, "/s", kSecond);
+  AppendAll(w.get(), frames);
+  ASSERT_TRUE(w->Close().ok());
+  auto r = OpenReader(&fs, "/s");
+  ASSERT_GE(r->segments().size(), 9u);
+  PlayCursor c(r.get());
+  ASSERT_TRUE(c.Seek(0, Snap::kBefore, PlayOptions{}).ok());
+  Played p;
+  EXPECT_EQ(Drain(&c, &p).code(), Code::kEnd);
+  EXPECT_TRUE(SameFrames(p.frames, frames));
+  EXPECT_EQ(p.discont_at, (std::vector<size_t>{0}));
+  EXPECT_TRUE(p.gaps_at.empty());
+}
+
+// B-frames: PTS go back and forth inside segments, yet no gap is seen.
+TEST(PlayCursor, BFramesAreNotGaps) {
+  MemFs fs;
+  auto frames = BFrames(300, 1000 * 3600 * kSecond);
+  auto w = OpenWriter(&fs, "/s", kSecond);
+  AppendAll(w.get(), frames);
+  ASSERT_TRUE(w->Close().ok());
+  auto r = OpenReader(&fs, "/s");
+  PlayCursor c(r.get());
+  ASSERT_TRUE(c.Seek(0, Snap::kBefore, PlayOptions{}).ok());
+  Played p;
+  EXPECT_EQ(Drain(&c, &p).code(), Code::kEnd);
+  EXPECT_TRUE(SameFrames(p.frames, frames));
+  EXPECT_TRUE(p.gaps_at.empty());
+  EXPECT_EQ(p.discont_at.size(), 1u);
+  Timeline t = Timeline::Build(r->segments(), kNoTime, true);
+  EXPECT_EQ(t.runs().size(), 1u);
+}
+
+TEST(PlayCursor, AHoleBetweenRecordingsIsReportedOnce) {
+  MemFs fs;
+  auto a = MakeFrames(60, 500, 30, 30, 0);
+  auto b = MakeFrames(60, 500, 30, 30, 10 * kSecond);
+  auto w = OpenWriter(&fs, "/s", kSecond);
+  AppendAll(w.get(), a);
+  AppendAll(w.get(), b);
+  ASSERT_TRUE(w->Close().ok());
+  auto r = OpenReader(&fs, "/s");
+  PlayCursor c(r.get());
+  ASSERT_TRUE(c.Seek(0, Snap::kBefore, PlayOptions{}).ok());
+  Played p;
+  Drain(&c, &p);
+  EXPECT_EQ(p.frames.size(), 120u);
+  EXPECT_EQ(p.gaps_at, (std::vector<size_t>{60}));
+  EXPECT_EQ(p.discont_at, (std::vector<size_t>{0, 60}));
+}
+
+TEST(PlayCursor, ReverseGivesGopsFromTheEndBackToTheStart) {
+  MemFs fs;
+  auto frames = MakeFrames(150, 500, 30, 30, 0);
+  auto w = OpenWriter(&fs, "/s", kSecond);
+  AppendAll(w.get(), frames);
+  ASSERT_TRUE(w->Close().ok());
+  auto r = OpenReader(&fs, "/s");
+  PlayCursor c(r.get());
+  PlayOptions o;
+  o.direction = PlayDirection::kReverse;
+  ASSERT_TRUE(c.Seek(5 * kSecond, Snap::kBefore, o).ok());
+  std::vector<uint64_t> gop_starts;
+  PlayBatch b;
+  while (c.Next(&b).ok()) {
+    EXPECT_TRUE(b.discont);
+    EXPECT_TRUE(b.frames[0].header.flags & kFlagKey);
+    EXPECT_EQ(b.frames.size(), 30u);
+    gop_starts.push_back(b.frames[0].header.pts);
+  }
+  EXPECT_TRUE(c.finished());
+  EXPECT_EQ(gop_starts, (std::vector<uint64_t>{4 * kSecond, 3 * kSecond, 2 * kSecond, kSecond, 0}));
+}
+
+TEST(PlayCursor, KeyUnitsOnly) {
+  MemFs fs;
+  auto frames = MakeFrames(150, 500, 15, 30, 0);
+  auto w = OpenWriter(&fs, "/s", kSecond);
+  AppendAll(w.get(), frames);
+  ASSERT_TRUE(w->Close().ok());
+  auto r = OpenReader(&fs, "/s");
+  PlayCursor c(r.get());
+  PlayOptions o;
+  o.keys_only = true;
+  ASSERT_TRUE(c.Seek(kSecond, Snap::kBefore, o).ok());
+  Played p;
+  Drain(&c, &p);
+  ASSERT_EQ(p.frames.size(), 8u);
+  for (const auto &f : p.frames) EXPECT_TRUE(f.flags & kFlagKey);
+  EXPECT_EQ(p.frames[0].pts, kSecond);
+}
+
+TEST(PlayCursor, FollowsAWriterWithoutLosingFrames) {
+  MemFs fs;
+  auto frames = MakeFrames(240, 500, 30, 30, 0);
+  auto w = OpenWriter(&fs, "/s", kSecond);
+  AppendAll(w.get(), std::vector<TestFrame>(frames.begin(), frames.begin() + 45));
+  ASSERT_TRUE(w->Flush().ok());
+  auto r = OpenReader(&fs, "/s");
+  PlayCursor c(r.get());
+  ASSERT_TRUE(c.Seek(0, Snap::kBefore, PlayOptions{}).ok());
+  Played p;
+  size_t appended = 45;
+  while (p.frames.size() < frames.size()) {
+    Status st = Drain(&c, &p);
+    ASSERT_EQ(st.code(), Code::kEnd) << st.ToString();
+    ASSERT_FALSE(c.finished());
+    if (appended < frames.size()) {
+      size_t to = std::min(frames.size(), appended + 37);
+      AppendAll(w.get(), std::vector<TestFrame>(frames.begin() + long(appended),
+                                                frames.begin() + long(to)));
+      appended = to;
+      if (appended == frames.size()) {
+        ASSERT_TRUE(w->Close().ok());
+      }
+      ASSERT_TRUE(w->Flush().ok());
+    }
+    bool changed;
+    ASSERT_TRUE(c.Refresh(&changed).ok());
+  }
+  EXPECT_TRUE(SameFrames(p.frames, frames));
+}
+
+// Retention deletes what the cursor is reading and what comes next: the
+// segment being read plays to its end (the open file survives the unlink),
+// then playback continues at the oldest footage that remains.
+TEST(PlayCursor, RetentionUnderTheCursorContinuesAtTheOldestFootage) {
+  TempDir tmp;
+  auto frames = MakeFrames(300, 500, 30, 30, 0);
+  auto w = OpenWriter(DefaultFs(), tmp.path(), kSecond);
+  AppendAll(w.get(), frames);
+  ASSERT_TRUE(w->Close().ok());
+  auto r = OpenReader(DefaultFs(), tmp.path());
+  PlayCursor c(r.get());
+  PlayOptions o;
+  o.batch_frames = 10;
+  ASSERT_TRUE(c.Seek(kSecond, Snap::kBefore, o).ok());
+  Played p;
+  ASSERT_TRUE(Drain(&c, &p, 1).ok());  // frames 30..39, in segment 2
+  auto segs = r->segments();
+  for (size_t i = 0; i < 4; i++) ASSERT_TRUE(w->DeleteSegment(segs[i].id).ok());  // 0-4 s
+  bool changed;
+  ASSERT_TRUE(c.Refresh(&changed).ok());
+  EXPECT_EQ(Drain(&c, &p).code(), Code::kEnd);
+  // Frames 30..59 (the segment being read), then from 4 s on.
+  ASSERT_EQ(p.frames.size(), 30u + 180u);
+  for (size_t i = 0; i < 30; i++) EXPECT_EQ(p.frames[i].pts, frames[30 + i].pts);
+  for (size_t i = 30; i < p.frames.size(); i++) EXPECT_EQ(p.frames[i].pts, frames[90 + i].pts);
+  EXPECT_TRUE(p.frames[30].flags & kFlagKey);
+  EXPECT_EQ(p.warnings.size(), 1u);
+  EXPECT_EQ(p.discont_at, (std::vector<size_t>{0, 30}));
+}
+
+TEST(PlayCursor, EmptyStreamEndsAtOnce) {
+  MemFs fs;
+  auto w = OpenWriter(&fs, "/s", kSecond);
+  auto r = OpenReader(&fs, "/s");
+  PlayCursor c(r.get());
+  EXPECT_EQ(c.Seek(0, Snap::kBefore, PlayOptions{}).code(), Code::kNotFound);
+  PlayBatch b;
+  EXPECT_EQ(c.Next(&b).code(), Code::kEnd);
+}
+
+}  // namespace
+}  // namespace vdb::test
