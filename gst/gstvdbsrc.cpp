@@ -4,12 +4,30 @@
  *
  * Plays one stream of a vdb store as one seekable stream in TIME, with the
  * timestamps and caps it was recorded with. Opening reads only the store's
- * catalog; segments are loaded as playback reaches them. Seeks may be
- * flushing or not, KEY_UNIT (with SNAP_BEFORE / SNAP_AFTER / SNAP_NEAREST),
- * ACCURATE (decoding starts at the previous keyframe, the segment starts at
- * the target), SEGMENT, TRICKMODE_KEY_UNITS (keyframes only) and reverse.
- * H.264 byte-stream keyframes are given their SPS/PPS after every seek, so a
+ * catalog; segments are loaded as playback reaches them.
+ *
+ * Buffers carry the PTS/DTS they were recorded with (x264enc starts at
+ * 1000 h, a live source at its running time). The SEGMENT event maps them to
+ * stream time: `start` is the PTS of the first frame played and `time` its
+ * stream time, so running time starts at 0 and clock-synced sinks play at
+ * once in real time. Position, duration and seeks are in stream time, 0 at
+ * the oldest footage (or at `start-time`). With `gaps=collapse`, holes
+ * between recordings are removed from timestamps, seeks, position and
+ * duration alike.
+ *
+ * Seeks may be flushing or not, KEY_UNIT (with SNAP_BEFORE / SNAP_AFTER /
+ * SNAP_NEAREST), ACCURATE (decoding starts at the previous keyframe, the
+ * segment starts at the target), SEGMENT, TRICKMODE_KEY_UNITS (keyframes
+ * only) and reverse. Caps are the store's (with codec_data), answered to caps
+ * queries before the first buffer and renegotiated at every caps change.
+ * H.264 byte-stream keyframes get their SPS/PPS after every jump, so a
  * decoder can start anywhere.
+ *
+ * With `follow=true`, playback waits at the end of the recording for frames
+ * a live writer appends, and never ends by itself (stop the pipeline, or set
+ * `stop-time`). Retention may delete footage while it plays: the segment
+ * being read plays to its end, then playback continues at the oldest footage
+ * that remains, with DISCONT and a warning.
  *
  * ## Example launch lines
  * |[
@@ -19,12 +37,11 @@
  * gst-play-1.0 vdb:///var/lib/vdb?stream=cam1
  * ]|
  *
- * Action signals: `get-ranges` returns a #GstStructure with the recorded UTC
- * ranges; `utc-to-stream-time` and `stream-time-to-utc` convert times.
+ * Action signals: `get-ranges` returns a #GstStructure with the recorded
+ * ranges in stream time and UTC; `utc-to-stream-time` and
+ * `stream-time-to-utc` convert times.
  */
 #include "gstvdbsrc.h"
-
-#include <gst/video/video.h>
 
 #include <deque>
 #include <memory>
@@ -33,8 +50,10 @@
 #include <vector>
 
 #include "h264_headers.h"
+#include "play_cursor.h"
 #include "reader.h"
 #include "time_parse.h"
+#include "timeline.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_vdb_src_debug);
 #define GST_CAT_DEFAULT gst_vdb_src_debug
@@ -46,10 +65,7 @@ GST_DEBUG_CATEGORY_STATIC(gst_vdb_src_debug);
 #define DEFAULT_FOLLOW FALSE
 #define DEFAULT_GAPS GST_VDB_GAPS_PRESERVE
 #define DEFAULT_SKIP_CORRUPT TRUE
-#define FOLLOW_POLL_US (50 * 1000)
-#define READ_FRAMES 64               /* frames per read in normal playback */
-#define READ_BYTES (4 * 1024 * 1024) /* and at most this many bytes */
-#define GAP_TOLERANCE (GST_SECOND / 2)
+#define FOLLOW_POLL_US (20 * 1000) /* how often a follower looks for new frames */
 
 enum {
   PROP_0,
@@ -65,25 +81,28 @@ enum {
 enum { SIGNAL_GET_RANGES, SIGNAL_UTC_TO_STREAM_TIME, SIGNAL_STREAM_TIME_TO_UTC, LAST_SIGNAL };
 static guint gst_vdb_src_signals[LAST_SIGNAL];
 
+/* The last seek event, as the application sent it (stream time): basesrc
+ * keeps neither its KEY_UNIT / SNAP flags nor which fields were set. */
+struct SeekRequest {
+  bool set = false;
+  GstSeekFlags flags = GST_SEEK_FLAG_NONE;
+  GstSeekType start_type = GST_SEEK_TYPE_NONE, stop_type = GST_SEEK_TYPE_NONE;
+  gint64 start = -1, stop = -1;
+};
+
 struct VdbSrcState {
-  /* The reader is used by the streaming thread and by queries and action
-   * signals from others; recursive because pushing caps may query us back. */
-  std::recursive_mutex mu;
+  /* Guards everything below but the wait fields. Held only for engine calls
+   * and bookkeeping: never while pushing, posting a message or waiting. */
+  std::mutex mu;
   std::unique_ptr<vdb::Reader> reader;
-  std::string caps;              /* caps last pushed */
+  std::unique_ptr<vdb::PlayCursor> cursor;
+  vdb::Timeline timeline;
+  bool collapse = false, follow = false, skip_corrupt = true;
+  std::string caps;              /* caps negotiated: of the segment playing */
   std::deque<GstBuffer *> queue; /* buffers ready to push */
-  /* Playback cursor. */
-  vdb::Position pos; /* next frame (or GOP start) to read */
-  bool at_end = false;
-  bool discont = true;
-  guint64 range_start = GST_CLOCK_TIME_NONE, range_stop = GST_CLOCK_TIME_NONE;
-  guint64 last_end = GST_CLOCK_TIME_NONE; /* end of the last frame pushed */
-  guint64 collapse_offset = 0;            /* gaps=collapse: removed hole time */
-  /* Reverse playback: the GOP being read ends before this frame. */
-  vdb::Position gop_end;
-  bool have_gop_end = false;
-  guint64 skipped_segment = G_MAXUINT64;
-  GstSeekFlags seek_flags = GST_SEEK_FLAG_NONE; /* of the seek being handled */
+  guint64 range_start = vdb::kNoTime, range_stop = vdb::kNoTime; /* recorded PTS */
+  SeekRequest seek;
+  /* Waiting for a live writer; interrupted by unlock(). */
   GMutex lock;
   GCond cond;
   bool flushing = false;
@@ -129,52 +148,51 @@ static void clear_queue(VdbSrcState *s) {
   s->queue.clear();
 }
 
-/* UTC <-> stream time through the catalog. */
-static guint64 utc_to_stream_time(VdbSrcState *s, guint64 utc) {
-  if (!s->reader) return GST_CLOCK_TIME_NONE;
-  const auto &segs = s->reader->segments();
-  guint64 best = GST_CLOCK_TIME_NONE;
-  for (const auto &seg : segs) { /* segments are in time order */
-    if (!seg.utc_start || seg.first_pts == vdb::kNoTime) continue;
-    if (seg.utc_start > utc) return best == GST_CLOCK_TIME_NONE ? seg.first_pts : best;
-    guint64 t = seg.first_pts + (utc - seg.utc_start);
-    best = seg.end_pts != vdb::kNoTime && t > seg.end_pts ? seg.end_pts : t;
-  }
-  return best;
-}
-
-static guint64 stream_time_to_utc(VdbSrcState *s, guint64 t) {
-  if (!s->reader || s->reader->segments().empty()) return 0;
-  const auto &segs = s->reader->segments();
-  size_t lo = 0, hi = segs.size();
-  while (hi - lo > 1) { /* last segment with first_pts <= t */
-    size_t mid = (lo + hi) / 2;
-    if (segs[mid].first_pts <= t)
-      lo = mid;
-    else
-      hi = mid;
-  }
-  return segs[lo].UtcAt(t < segs[lo].first_pts ? segs[lo].first_pts : t);
-}
-
-/* End of the stream now (grows while a writer appends). */
-static guint64 stream_end(VdbSrcState *s) {
-  const auto &segs = s->reader->segments();
-  if (segs.empty()) return GST_CLOCK_TIME_NONE;
-  if (segs.back().sealed()) return segs.back().end_pts;
-  auto seg = s->reader->Segment(segs.size() - 1);
-  if (!seg.ok() || (*seg)->size() == 0) return segs.back().first_pts;
-  const vdb::IndexEntry &e = (*seg)->entry((*seg)->size() - 1);
-  return e.pts != vdb::kNoTime ? e.pts : e.dts;
-}
-
+/* The one mapping from engine Status to GStreamer errors. */
 static void post_error(GstVdbSrc *self, const vdb::Status &st, const char *what) {
-  if (st.code() == vdb::Code::kCorrupt)
-    GST_ELEMENT_ERROR(self, STREAM, DECODE, ("Store is damaged: %s", what),
-                      ("%s", st.ToString().c_str()));
-  else
-    GST_ELEMENT_ERROR(self, RESOURCE, READ, ("Could not read the store: %s", what),
-                      ("%s", st.ToString().c_str()));
+  switch (st.code()) {
+    case vdb::Code::kCorrupt:
+      GST_ELEMENT_ERROR(self, STREAM, DECODE, ("Store is damaged: %s", what),
+                        ("%s", st.ToString().c_str()));
+      break;
+    case vdb::Code::kNotFound:
+      GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("%s", st.message().c_str()), ("%s", what));
+      break;
+    default:
+      GST_ELEMENT_ERROR(self, RESOURCE, READ, ("Could not read the store: %s", what),
+                        ("%s", st.ToString().c_str()));
+  }
+}
+
+/* Recorded PTS just past the last frame stored now (grows while a writer
+ * appends). With s->mu. */
+static guint64 recorded_end(VdbSrcState *s) {
+  const auto &segs = s->reader->segments();
+  if (segs.empty()) return vdb::kNoTime;
+  if (segs.back().sealed()) return segs.back().end_pts;
+  auto seg = s->reader->SegmentById(segs.back().id);
+  if (!seg.ok() || (*seg)->size() == 0) return segs.back().first_pts;
+  /* B-frames: the largest PTS is among the last few in decode order. The
+   * index has no durations: the end is the last PTS (one frame short). */
+  guint64 end = segs.back().first_pts;
+  for (size_t i = (*seg)->size() > 8 ? (*seg)->size() - 8 : 0; i < (*seg)->size(); i++) {
+    const vdb::IndexEntry &e = (*seg)->entry(i);
+    if (e.pts != vdb::kNoTime) end = MAX(end, e.pts);
+  }
+  return end;
+}
+
+static void rebuild_timeline(VdbSrcState *s) {
+  s->timeline = vdb::Timeline::Build(s->reader->segments(), recorded_end(s), s->collapse);
+  if (s->range_start != vdb::kNoTime) s->timeline.set_origin(s->range_start);
+}
+
+/* Stream time of the end of what plays. With s->mu. */
+static guint64 duration(VdbSrcState *s) {
+  guint64 end = recorded_end(s);
+  if (end == vdb::kNoTime) return 0;
+  if (s->range_stop != vdb::kNoTime && end > s->range_stop) end = s->range_stop;
+  return s->timeline.StreamTime(s->timeline.ToOutput(end));
 }
 
 static bool is_byte_stream(const std::string &caps) {
@@ -200,229 +218,117 @@ static std::vector<uint8_t> segment_headers(vdb::SegmentReader *seg) {
   return h.headers();
 }
 
-/* Turns frames [first, first+count) of segment `si` into queued buffers. */
-static vdb::Status queue_frames(GstVdbSrc *self, size_t si, size_t first, size_t count,
-                                bool keys_only) {
-  VdbSrcState *s = self->s;
-  auto segr = s->reader->Segment(si);
-  if (!segr.ok()) return segr.status();
-  vdb::SegmentReader *seg = segr.value();
-  if (seg->caps() != s->caps) {
-    GstCaps *caps = gst_caps_from_string(seg->caps().c_str());
-    if (!caps) return vdb::Status(vdb::Code::kCorrupt, "segment caps do not parse: " + seg->caps());
-    GST_INFO_OBJECT(self, "caps: %s", seg->caps().c_str());
-    gboolean ok = gst_base_src_set_caps(GST_BASE_SRC(self), caps);
-    gst_caps_unref(caps);
-    if (!ok)
-      return vdb::Status(vdb::Code::kInvalidArgument, "downstream refused the caps " + seg->caps());
-    s->caps = seg->caps();
-    s->discont = true;
+/* Turns a batch into buffers with output timestamps. With s->mu. */
+static std::vector<GstBuffer *> batch_buffers(VdbSrcState *s, vdb::PlayBatch *b) {
+  std::vector<GstBuffer *> out;
+  guint64 shift = s->timeline.ShiftOf(b->segment_id);
+  std::vector<uint8_t> headers;
+  if (b->discont && is_byte_stream(b->caps)) {
+    auto seg = s->reader->SegmentById(b->segment_id);
+    if (seg.ok()) headers = segment_headers(*seg);
   }
-  std::vector<uint8_t> bytes;
-  std::vector<vdb::FrameView> views;
-  std::vector<size_t> which;
-  if (keys_only) {
-    VDB_RETURN_IF_ERROR(seg->Read(first, 1, &bytes, &views));
-  } else {
-    VDB_RETURN_IF_ERROR(seg->Read(first, count, &bytes, &views));
-  }
-  bool byte_stream = is_byte_stream(s->caps);
-  const uint8_t *base = bytes.data();  // the vector's storage moves into the memory
-  GstMemory *mem = wrap_bytes(std::move(bytes));
-  for (const vdb::FrameView &v : views) {
+  const uint8_t *base = b->bytes.data(); /* the vector's storage moves into the memory */
+  GstMemory *mem = wrap_bytes(std::move(b->bytes));
+  bool first = true;
+  for (const vdb::FrameView &v : b->frames) {
     const vdb::RecordHeader &h = v.header;
     GstBuffer *buf = gst_buffer_new();
     bool key = h.flags & vdb::kFlagKey;
-    if (byte_stream && key && s->discont &&
-        !vdb::H264Headers().Scan(base + v.data_offset, h.payload_size)) {
-      std::vector<uint8_t> hdr = segment_headers(seg);
-      if (!hdr.empty()) gst_buffer_append_memory(buf, wrap_bytes(std::move(hdr)));
-    }
+    if (first && key && !headers.empty() &&
+        !vdb::H264Headers().Scan(base + v.data_offset, h.payload_size))
+      gst_buffer_append_memory(buf, gst_memory_new_wrapped(GST_MEMORY_FLAG_READONLY,
+                                                           g_memdup2(headers.data(), headers.size()),
+                                                           headers.size(), 0, headers.size(), NULL,
+                                                           NULL));
     gst_buffer_append_memory(buf,
                              gst_memory_share(mem, gssize(v.data_offset), gssize(h.payload_size)));
-    GstClockTime pts = h.pts, dts = h.dts;
-    GstClockTime t = GST_CLOCK_TIME_IS_VALID(pts) ? pts : dts;
-    /* A hole between recordings. */
-    if (s->last_end != GST_CLOCK_TIME_NONE && GST_CLOCK_TIME_IS_VALID(t) &&
-        self->parent.parent.segment.rate > 0 && t > s->last_end + GAP_TOLERANCE && !keys_only) {
-      if (self->gaps == GST_VDB_GAPS_COLLAPSE) {
-        s->collapse_offset += t - s->last_end;
-      } else {
-        GST_DEBUG_OBJECT(self, "gap %" GST_TIME_FORMAT " - %" GST_TIME_FORMAT,
-                         GST_TIME_ARGS(s->last_end), GST_TIME_ARGS(t));
-        gst_pad_push_event(GST_BASE_SRC_PAD(self),
-                           gst_event_new_gap(s->last_end - s->collapse_offset, t - s->last_end));
-      }
-      s->discont = true;
-    }
-    if (GST_CLOCK_TIME_IS_VALID(pts)) pts -= s->collapse_offset;
-    if (GST_CLOCK_TIME_IS_VALID(dts))
-      dts = dts >= s->collapse_offset ? dts - s->collapse_offset : 0;
-    GST_BUFFER_PTS(buf) = pts;
-    GST_BUFFER_DTS(buf) = dts;
+    GST_BUFFER_PTS(buf) = h.pts != vdb::kNoTime ? (h.pts >= shift ? h.pts - shift : 0) : h.pts;
+    GST_BUFFER_DTS(buf) = h.dts != vdb::kNoTime ? (h.dts >= shift ? h.dts - shift : 0) : h.dts;
     GST_BUFFER_DURATION(buf) = h.duration;
     if (!key) GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT);
     if (h.flags & vdb::kFlagHeader) GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_HEADER);
     if (h.flags & vdb::kFlagDroppable) GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DROPPABLE);
-    if (s->discont || (h.flags & vdb::kFlagDiscont)) {
+    if ((first && b->discont) || (h.flags & vdb::kFlagDiscont))
       GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DISCONT);
-      s->discont = false;
-    }
-    if (GST_CLOCK_TIME_IS_VALID(t))
-      s->last_end = t + (GST_CLOCK_TIME_IS_VALID(h.duration) ? h.duration : 0);
-    s->queue.push_back(buf);
+    first = false;
+    out.push_back(buf);
   }
   gst_memory_unref(mem);
-  return vdb::Status::Ok();
+  return out;
 }
 
-/* Waits for a live writer to add frames; false when flushing. */
-static bool wait_for_more(GstVdbSrc *self) {
-  VdbSrcState *s = self->s;
+/* Waits a little for a live writer; false when flushing. No other lock held. */
+static bool wait_for_writer(VdbSrcState *s) {
   g_mutex_lock(&s->lock);
   if (!s->flushing) g_cond_wait_until(&s->cond, &s->lock, g_get_monotonic_time() + FOLLOW_POLL_US);
   bool flushing = s->flushing;
   g_mutex_unlock(&s->lock);
   if (flushing) return false;
+  std::lock_guard<std::mutex> l(s->mu);
+  if (!s->cursor) return false;
   bool changed = false;
-  vdb::Status st = s->reader->Refresh(&changed);
-  if (!st.ok()) GST_WARNING_OBJECT(self, "refresh: %s", st.ToString().c_str());
+  vdb::Status st = s->cursor->Refresh(&changed);
+  if (!st.ok()) GST_WARNING("refresh: %s", st.ToString().c_str());
+  if (changed) rebuild_timeline(s);
   return true;
 }
 
-/* Skips a damaged segment (skip-corrupt) or fails. */
-static GstFlowReturn damaged(GstVdbSrc *self, const vdb::Status &st) {
+/* Fetches the next batch into the queue: sets caps and sends GAP events
+ * first, posts warnings; never with s->mu held while doing so. */
+static GstFlowReturn fill(GstVdbSrc *self) {
   VdbSrcState *s = self->s;
-  if (!self->skip_corrupt || st.code() != vdb::Code::kCorrupt) {
-    post_error(self, st, "playback stopped");
-    return GST_FLOW_ERROR;
-  }
-  guint64 id = s->reader->segments()[s->pos.segment].id;
-  if (s->skipped_segment != id) {
-    GST_ELEMENT_WARNING(self, STREAM, DECODE, ("Skipped a damaged segment"),
-                        ("segment %" G_GUINT64_FORMAT ": %s", id, st.ToString().c_str()));
-    s->skipped_segment = id;
-  }
-  s->discont = true;
-  return GST_FLOW_OK;
-}
-
-/* Fills the queue going forward. */
-static GstFlowReturn fill_forward(GstVdbSrc *self, bool keys_only) {
-  VdbSrcState *s = self->s;
-  GstSegment *segment = &self->parent.parent.segment;
-  while (s->queue.empty()) {
-    const auto &segs = s->reader->segments();
-    if (s->pos.segment >= segs.size()) {
-      if (!self->follow) return GST_FLOW_EOS;
-      if (!wait_for_more(self)) return GST_FLOW_FLUSHING;
-      continue;
-    }
-    auto segr = s->reader->Segment(s->pos.segment);
-    if (!segr.ok()) {
-      GstFlowReturn r = damaged(self, segr.status());
-      if (r != GST_FLOW_OK) return r;
-      s->pos = vdb::Position{s->pos.segment + 1, 0};
-      continue;
-    }
-    vdb::SegmentReader *seg = segr.value();
-    size_t frame = s->pos.frame;
-    if (keys_only) { /* next keyframe at or after the cursor */
-      long k = seg->KeyFrameAtOrAfter(frame);
-      frame = k < 0 ? seg->size() : size_t(k);
-    }
-    if (frame >= seg->size()) {
-      bool last = s->pos.segment + 1 >= segs.size();
-      if (last && !segs.back().sealed()) { /* live: wait for the writer */
-        if (!self->follow) return GST_FLOW_EOS;
-        if (!wait_for_more(self)) return GST_FLOW_FLUSHING;
-        continue;
-      }
-      if (last && self->follow) {
-        if (!wait_for_more(self)) return GST_FLOW_FLUSHING;
-        if (s->pos.segment + 1 >= s->reader->segments().size()) continue;
-      }
-      s->pos = vdb::Position{s->pos.segment + 1, 0};
-      continue;
-    }
-    const vdb::IndexEntry &e = seg->entry(frame);
-    guint64 t = e.pts != vdb::kNoTime ? e.pts : e.dts;
-    if (GST_CLOCK_TIME_IS_VALID(segment->stop) && t != vdb::kNoTime && t >= segment->stop &&
-        (e.flags & vdb::kFlagKey))
-      return GST_FLOW_EOS;
-    size_t count = 1;
-    if (!keys_only) {
-      uint64_t bytes = 0;
-      while (frame + count < seg->size() && count < READ_FRAMES && bytes < READ_BYTES) {
-        bytes += seg->entry(frame + count).size;
-        count++;
+  for (;;) {
+    vdb::PlayBatch batch;
+    vdb::Status st;
+    std::vector<GstBuffer *> bufs;
+    bool finished = false, new_caps = false, gap = false;
+    guint64 gap_at = 0, gap_len = 0;
+    {
+      std::lock_guard<std::mutex> l(s->mu);
+      if (!s->cursor) return GST_FLOW_FLUSHING;
+      st = s->cursor->Next(&batch);
+      finished = s->cursor->finished();
+      if (st.ok()) {
+        new_caps = batch.caps != s->caps;
+        if (new_caps) s->caps = batch.caps;
+        gap = batch.gap_start != vdb::kNoTime && !s->collapse;
+        if (gap) {
+          gap_at = s->timeline.ToOutput(batch.gap_start);
+          gap_len = batch.gap_end - batch.gap_start;
+        }
+        bufs = batch_buffers(s, &batch);
       }
     }
-    vdb::Status st = queue_frames(self, s->pos.segment, frame, count, keys_only);
-    if (!st.ok()) {
-      clear_queue(s);
-      GstFlowReturn r = damaged(self, st);
-      if (r != GST_FLOW_OK) return r;
-      s->pos = vdb::Position{s->pos.segment + 1, 0};
-      continue;
+    if (!batch.warning.empty())
+      GST_ELEMENT_WARNING(self, STREAM, DECODE, ("Skipped footage"), ("%s", batch.warning.c_str()));
+    if (st.ok()) {
+      if (new_caps) {
+        GstCaps *caps = gst_caps_from_string(batch.caps.c_str());
+        gboolean ok = caps && gst_base_src_set_caps(GST_BASE_SRC(self), caps);
+        if (caps) gst_caps_unref(caps);
+        if (!ok) {
+          for (GstBuffer *b : bufs) gst_buffer_unref(b);
+          GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("Downstream refused the stored caps"),
+                            ("%s", batch.caps.c_str()));
+          return GST_FLOW_NOT_NEGOTIATED;
+        }
+      }
+      if (gap) {
+        GST_DEBUG_OBJECT(self, "gap at %" GST_TIME_FORMAT " for %" GST_TIME_FORMAT,
+                         GST_TIME_ARGS(gap_at), GST_TIME_ARGS(gap_len));
+        gst_pad_push_event(GST_BASE_SRC_PAD(self), gst_event_new_gap(gap_at, gap_len));
+      }
+      std::lock_guard<std::mutex> l(s->mu);
+      for (GstBuffer *b : bufs) s->queue.push_back(b);
+      return GST_FLOW_OK;
     }
-    s->pos.frame = frame + count;
-  }
-  return GST_FLOW_OK;
-}
-
-/* The keyframe before `p` (previous segment's last one at a segment start). */
-static bool previous_key(VdbSrcState *s, vdb::Position p, vdb::Position *out) {
-  for (long si = long(p.segment); si >= 0; si--) {
-    auto segr = s->reader->Segment(size_t(si));
-    if (!segr.ok()) continue;
-    vdb::SegmentReader *seg = segr.value();
-    long k = seg->KeyFrameBefore(size_t(si) < p.segment ? seg->size() : p.frame);
-    if (k >= 0) {
-      *out = vdb::Position{size_t(si), size_t(k)};
-      return true;
+    if (st.code() != vdb::Code::kEnd) {
+      post_error(self, st, "playback stopped");
+      return GST_FLOW_ERROR;
     }
+    if (!s->follow || finished || GST_BASE_SRC(self)->segment.rate < 0) return GST_FLOW_EOS;
+    if (!wait_for_writer(s)) return GST_FLOW_FLUSHING;
   }
-  return false;
-}
-
-/* Fills the queue going backwards: one GOP at a time, each in decode order. */
-static GstFlowReturn fill_reverse(GstVdbSrc *self, bool keys_only) {
-  VdbSrcState *s = self->s;
-  GstSegment *segment = &self->parent.parent.segment;
-  while (s->queue.empty()) {
-    if (s->at_end) return GST_FLOW_EOS;
-    vdb::Position key = s->pos;
-    auto segr = s->reader->Segment(key.segment);
-    if (!segr.ok())
-      return damaged(self, segr.status()) == GST_FLOW_OK ? GST_FLOW_EOS : GST_FLOW_ERROR;
-    vdb::SegmentReader *seg = segr.value();
-    const vdb::IndexEntry &e = seg->entry(key.frame);
-    size_t end = seg->size();
-    if (s->have_gop_end && s->gop_end.segment == key.segment) end = s->gop_end.frame;
-    /* Next keyframe in this segment bounds the GOP too. */
-    long next_key = seg->KeyFrameAtOrAfter(key.frame + 1);
-    if (next_key >= 0) end = std::min(end, size_t(next_key));
-    size_t count = keys_only ? 1 : end - key.frame;
-    s->discont = true;
-    s->last_end = GST_CLOCK_TIME_NONE;
-    vdb::Status st = queue_frames(self, key.segment, key.frame, count, keys_only);
-    if (!st.ok()) {
-      clear_queue(s);
-      if (damaged(self, st) != GST_FLOW_OK) return GST_FLOW_ERROR;
-    }
-    /* Drop frames after the segment stop: the decoder would clip them anyway. */
-    s->gop_end = key;
-    s->have_gop_end = true;
-    vdb::Position prev;
-    guint64 t = e.pts != vdb::kNoTime ? e.pts : e.dts;
-    if ((GST_CLOCK_TIME_IS_VALID(segment->start) && t <= segment->start) ||
-        !previous_key(s, key, &prev))
-      s->at_end = true;
-    else
-      s->pos = prev;
-  }
-  return GST_FLOW_OK;
 }
 
 /* ---------------------------------------------------------- GstBaseSrc */
@@ -435,166 +341,219 @@ static gboolean gst_vdb_src_start(GstBaseSrc *src) {
   std::string stream = self->stream ? self->stream : "";
   std::string start = self->start_time ? self->start_time : "";
   std::string stop = self->stop_time ? self->stop_time : "";
+  bool follow = self->follow, collapse = self->gaps == GST_VDB_GAPS_COLLAPSE;
+  bool skip_corrupt = self->skip_corrupt;
   GST_OBJECT_UNLOCK(self);
   if (location.empty()) {
     GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No store location set"),
                       ("set the 'location' property to a vdb store directory"));
     return FALSE;
   }
+  guint64 utc[2] = {0, 0};
+  for (int i = 0; i < 2; i++) {
+    const std::string &text = i == 0 ? start : stop;
+    if (!text.empty() && !vdb::ParseUtc(text, &utc[i])) {
+      GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
+                        ("Invalid %s '%s'", i == 0 ? "start-time" : "stop-time", text.c_str()),
+                        ("use ISO 8601 (2026-11-23T10:00:00Z) or nanoseconds since 1970"));
+      return FALSE;
+    }
+  }
   auto r = vdb::Reader::Open(vdb::DefaultFs(), location, stream);
   if (!r.ok()) {
     const vdb::Status &st = r.status();
-    if (st.code() == vdb::Code::kNotFound)
-      GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("%s", st.message().c_str()), (NULL));
-    else if (st.code() == vdb::Code::kCorrupt)
+    if (st.code() == vdb::Code::kCorrupt)
       GST_ELEMENT_ERROR(self, STREAM, DECODE,
                         ("The catalog of stream '%s' is damaged", stream.c_str()),
                         ("%s. Run 'vdb repair %s' or record to it once to rebuild it.",
                          st.ToString().c_str(), location.c_str()));
+    else if (st.code() == vdb::Code::kNotFound)
+      post_error(self, st, "open");
     else
       GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("Could not open store '%s'", location.c_str()),
                         ("%s", st.ToString().c_str()));
     return FALSE;
   }
-  s->reader = std::move(r).value();
-  if (s->reader->segments().empty() && !self->follow) {
+  if ((*r)->segments().empty() && !follow) {
     GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND,
                       ("Stream '%s' in '%s' holds no recording", stream.c_str(), location.c_str()),
                       (NULL));
-    s->reader.reset();
     return FALSE;
   }
-  s->range_start = s->range_stop = GST_CLOCK_TIME_NONE;
-  for (int i = 0; i < 2; i++) {
-    const std::string &text = i == 0 ? start : stop;
-    if (text.empty()) continue;
-    guint64 utc;
-    if (!vdb::ParseUtc(text, &utc)) {
-      GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
-                        ("Invalid %s '%s'", i == 0 ? "start-time" : "stop-time", text.c_str()),
-                        ("use ISO 8601 (2026-11-23T10:00:00Z) or nanoseconds since 1970"));
-      s->reader.reset();
-      return FALSE;
-    }
-    (i == 0 ? s->range_start : s->range_stop) = utc_to_stream_time(s, utc);
-  }
+  std::lock_guard<std::mutex> l(s->mu);
+  s->reader = std::move(r).value();
+  s->cursor.reset(new vdb::PlayCursor(s->reader.get()));
+  s->follow = follow;
+  s->collapse = collapse;
+  s->skip_corrupt = skip_corrupt;
+  s->range_start = s->range_stop = vdb::kNoTime;
+  s->timeline = vdb::Timeline::Build(s->reader->segments(), vdb::kNoTime, collapse);
+  if (utc[0]) s->range_start = s->timeline.UtcToPts(utc[0]);
+  if (utc[1]) s->range_stop = s->timeline.UtcToPts(utc[1]);
+  rebuild_timeline(s);
+  /* The caps of the segment playback starts in: what negotiation offers. */
   s->caps.clear();
+  long first = s->reader->catalog().FindByTime(s->timeline.origin());
+  if (first >= 0) {
+    auto seg = s->reader->Segment(size_t(first));
+    if (seg.ok()) s->caps = (*seg)->caps();
+  }
+  s->seek = SeekRequest();
   s->flushing = false;
-  s->collapse_offset = 0;
-  gst_base_src_set_format(src, GST_FORMAT_TIME);
   return TRUE;
 }
 
 static gboolean gst_vdb_src_stop(GstBaseSrc *src) {
-  GstVdbSrc *self = GST_VDB_SRC(src);
-  std::lock_guard<std::recursive_mutex> l(self->s->mu);
-  clear_queue(self->s);
-  self->s->reader.reset();
+  VdbSrcState *s = GST_VDB_SRC(src)->s;
+  std::lock_guard<std::mutex> l(s->mu);
+  clear_queue(s);
+  s->cursor.reset();
+  s->reader.reset();
+  s->caps.clear();
   return TRUE;
+}
+
+/* Caps come from the store, never from the template. */
+static GstCaps *gst_vdb_src_get_caps(GstBaseSrc *src, GstCaps *filter) {
+  VdbSrcState *s = GST_VDB_SRC(src)->s;
+  std::string stored;
+  {
+    std::lock_guard<std::mutex> l(s->mu);
+    stored = s->caps;
+  }
+  GstCaps *caps = stored.empty() ? NULL : gst_caps_from_string(stored.c_str());
+  if (!caps) caps = gst_pad_get_pad_template_caps(GST_BASE_SRC_PAD(src));
+  if (filter) {
+    GstCaps *both = gst_caps_intersect_full(filter, caps, GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref(caps);
+    caps = both;
+  }
+  return caps;
+}
+
+static gboolean gst_vdb_src_negotiate(GstBaseSrc *src) {
+  VdbSrcState *s = GST_VDB_SRC(src)->s;
+  std::string stored;
+  {
+    std::lock_guard<std::mutex> l(s->mu);
+    stored = s->caps;
+  }
+  if (stored.empty()) return TRUE; /* set with the first buffer */
+  GstCaps *caps = gst_caps_from_string(stored.c_str());
+  if (!caps) return FALSE;
+  gboolean ok = gst_base_src_set_caps(src, caps);
+  gst_caps_unref(caps);
+  return ok;
 }
 
 static gboolean gst_vdb_src_is_seekable(GstBaseSrc *) {
   return TRUE;
 }
 
-/* basesrc turns a seek into a segment itself and keeps no KEY_UNIT / SNAP
- * flags in it: remember them here, on the way in, for do_seek. */
-static void remember_seek_flags(GstVdbSrc *self, GstEvent *event) {
+/* Remembers a seek as sent, in stream time, for do_seek. */
+static void remember_seek(GstVdbSrc *self, GstEvent *event) {
   if (GST_EVENT_TYPE(event) != GST_EVENT_SEEK) return;
-  GstSeekFlags flags;
-  gst_event_parse_seek(event, NULL, NULL, &flags, NULL, NULL, NULL, NULL);
-  std::lock_guard<std::recursive_mutex> l(self->s->mu);
-  self->s->seek_flags = flags;
+  SeekRequest r;
+  GstFormat format;
+  gst_event_parse_seek(event, NULL, &format, &r.flags, &r.start_type, &r.start, &r.stop_type,
+                       &r.stop);
+  r.set = format == GST_FORMAT_TIME;
+  std::lock_guard<std::mutex> l(self->s->mu);
+  self->s->seek = r;
 }
 
 static gboolean gst_vdb_src_event(GstBaseSrc *src, GstEvent *event) {
-  remember_seek_flags(GST_VDB_SRC(src), event);
+  remember_seek(GST_VDB_SRC(src), event);
   return GST_BASE_SRC_CLASS(parent_class)->event(src, event);
 }
 
 static gboolean gst_vdb_src_send_event(GstElement *element, GstEvent *event) {
-  remember_seek_flags(GST_VDB_SRC(element), event);
+  remember_seek(GST_VDB_SRC(element), event);
   return GST_ELEMENT_CLASS(parent_class)->send_event(element, event);
 }
 
-/* KEY_UNIT seeks: move the segment start to the chosen keyframe. */
-static void snap_to_keyframe(GstVdbSrc *self, GstSegment *segment, GstSeekFlags flags) {
-  VdbSrcState *s = self->s;
-  if (!(flags & GST_SEEK_FLAG_KEY_UNIT) || segment->rate < 0) return;
-  vdb::Snap snap = vdb::Snap::kBefore;
-  if ((flags & GST_SEEK_FLAG_SNAP_NEAREST) == GST_SEEK_FLAG_SNAP_NEAREST)
-    snap = vdb::Snap::kNearest;
-  else if (flags & GST_SEEK_FLAG_SNAP_AFTER)
-    snap = vdb::Snap::kAfter;
-  auto p = s->reader->FindKeyframe(segment->start, snap);
-  if (!p.ok()) return;
-  auto seg = s->reader->Segment(p->segment);
-  if (!seg.ok()) return;
-  guint64 key = (*seg)->entry(p->frame).pts;
-  GST_DEBUG_OBJECT(self, "key unit seek %" GST_TIME_FORMAT " -> %" GST_TIME_FORMAT,
-                   GST_TIME_ARGS(segment->start), GST_TIME_ARGS(key));
-  segment->start = segment->time = segment->position = key;
+static vdb::Snap snap_of(GstSeekFlags flags) {
+  if ((flags & GST_SEEK_FLAG_SNAP_NEAREST) == GST_SEEK_FLAG_SNAP_NEAREST) return vdb::Snap::kNearest;
+  if (flags & GST_SEEK_FLAG_SNAP_AFTER) return vdb::Snap::kAfter;
+  return vdb::Snap::kBefore;
 }
 
+/* basesrc computed `segment` from the seek's stream times (or from the
+ * previous segment): turn it into output PTS, position the cursor, and set
+ * `time` so that stream time runs 0 ... duration. */
 static gboolean gst_vdb_src_do_seek(GstBaseSrc *src, GstSegment *segment) {
   GstVdbSrc *self = GST_VDB_SRC(src);
   VdbSrcState *s = self->s;
-  std::lock_guard<std::recursive_mutex> l(s->mu);
+  std::lock_guard<std::mutex> l(s->mu);
   if (!s->reader) return FALSE;
-  /* Clamp to start-time / stop-time. */
-  if (s->range_start != GST_CLOCK_TIME_NONE && segment->start < s->range_start) {
-    segment->start = s->range_start;
-    segment->time = s->range_start;
-    segment->position = s->range_start;
+  bool changed = false;
+  (void)s->cursor->Refresh(&changed);
+  rebuild_timeline(s);
+  const vdb::Timeline &t = s->timeline;
+  SeekRequest req = s->seek;
+  s->seek = SeekRequest();
+  guint64 start = segment->start, stop = segment->stop;
+  if (!req.set) { /* the initial segment: from stream time 0 */
+    start = t.OutputAt(segment->start == GST_CLOCK_TIME_NONE ? 0 : segment->start);
+  } else {
+    if (req.start_type == GST_SEEK_TYPE_SET) start = t.OutputAt(guint64(MAX(req.start, 0)));
+    if (req.stop_type == GST_SEEK_TYPE_SET)
+      stop = req.stop < 0 ? GST_CLOCK_TIME_NONE : t.OutputAt(guint64(req.stop));
   }
-  if (s->range_stop != GST_CLOCK_TIME_NONE &&
-      (!GST_CLOCK_TIME_IS_VALID(segment->stop) || segment->stop > s->range_stop))
-    segment->stop = s->range_stop;
-  bool refreshed;
-  (void)s->reader->Refresh(&refreshed);
-  snap_to_keyframe(self, segment, s->seek_flags);
-  s->seek_flags = GST_SEEK_FLAG_NONE;
+  guint64 origin = t.ToOutput(t.origin());
+  if (start == vdb::kNoTime || start < origin) start = origin;
+  if (s->range_stop != vdb::kNoTime) {
+    guint64 rs = t.ToOutput(s->range_stop);
+    if (stop == GST_CLOCK_TIME_NONE || stop > rs) stop = rs;
+  }
+  vdb::PlayOptions o;
+  o.keys_only = segment->flags & GST_SEGMENT_FLAG_TRICKMODE_KEY_UNITS;
+  o.skip_corrupt = s->skip_corrupt;
   clear_queue(s);
-  s->discont = true;
-  s->at_end = false;
-  s->have_gop_end = false;
-  s->last_end = GST_CLOCK_TIME_NONE;
-  s->collapse_offset = 0;
-  if (s->reader->segments().empty()) {
-    s->pos = vdb::Position{0, 0};
-    return TRUE;
-  }
-  guint64 target = segment->rate >= 0
-                       ? segment->start
-                       : (GST_CLOCK_TIME_IS_VALID(segment->stop) ? segment->stop : stream_end(s));
-  auto p = s->reader->FindKeyframe(target, vdb::Snap::kBefore);
-  if (!p.ok()) {
-    if (p.status().code() == vdb::Code::kNotFound) { /* past the end / nothing */
-      s->pos = vdb::Position{s->reader->segments().size(), 0};
-      s->at_end = true;
-      return TRUE;
+  if (segment->rate >= 0) {
+    o.stop = stop == GST_CLOCK_TIME_NONE ? vdb::kNoTime : t.ToRecorded(stop);
+    vdb::Snap snap = (req.flags & GST_SEEK_FLAG_KEY_UNIT) ? snap_of(req.flags) : vdb::Snap::kBefore;
+    (void)s->cursor->Seek(t.ToRecorded(start), snap, o);
+    if ((req.flags & GST_SEEK_FLAG_KEY_UNIT) && s->cursor->seek_key_pts() != vdb::kNoTime) {
+      guint64 key = t.ToOutput(s->cursor->seek_key_pts());
+      GST_DEBUG_OBJECT(self, "key unit seek %" GST_TIME_FORMAT " -> %" GST_TIME_FORMAT,
+                       GST_TIME_ARGS(start), GST_TIME_ARGS(key));
+      start = MAX(key, origin);
     }
-    post_error(self, p.status(), "seek failed");
-    return FALSE;
+    segment->position = start;
+  } else {
+    o.direction = vdb::PlayDirection::kReverse;
+    o.start = t.ToRecorded(start);
+    guint64 end = t.ToOutput(recorded_end(s));
+    if (stop == GST_CLOCK_TIME_NONE || stop > end) stop = end;
+    (void)s->cursor->Seek(t.ToRecorded(stop), vdb::Snap::kBefore, o);
+    segment->position = stop;
   }
-  s->pos = p.value();
-  GST_DEBUG_OBJECT(self, "seek to %" GST_TIME_FORMAT ": segment %zu frame %zu",
-                   GST_TIME_ARGS(target), s->pos.segment, s->pos.frame);
-  /* Reverse: a seek target in the middle of a GOP still needs the GOP. */
+  segment->start = start;
+  segment->stop = stop;
+  segment->time = t.StreamTime(start);
+  GST_DEBUG_OBJECT(self, "segment %" GST_SEGMENT_FORMAT, segment);
   return TRUE;
 }
 
 static GstFlowReturn gst_vdb_src_create(GstPushSrc *psrc, GstBuffer **outbuf) {
   GstVdbSrc *self = GST_VDB_SRC(psrc);
   VdbSrcState *s = self->s;
-  GstSegment *segment = &GST_BASE_SRC(psrc)->segment;
-  std::lock_guard<std::recursive_mutex> l(s->mu);
-  bool keys_only = segment->flags & GST_SEGMENT_FLAG_TRICKMODE_KEY_UNITS;
-  if (segment->rate < 0) {
-    /* Reverse: one GOP per call, as a buffer list, so that basesrc marks only
-     * its first buffer DISCONT and takes the keyframe time as the position. */
-    GstFlowReturn r = fill_reverse(self, keys_only);
+  bool reverse = GST_BASE_SRC(psrc)->segment.rate < 0;
+  bool empty;
+  {
+    std::lock_guard<std::mutex> l(s->mu);
+    empty = s->queue.empty();
+  }
+  if (empty) {
+    GstFlowReturn r = fill(self);
     if (r != GST_FLOW_OK) return r;
+  }
+  std::lock_guard<std::mutex> l(s->mu);
+  if (s->queue.empty()) return GST_FLOW_FLUSHING;
+  if (reverse) {
+    /* One GOP per call, as a buffer list, so that basesrc marks only its
+     * first buffer DISCONT and takes the keyframe time as the position. */
     GstBufferList *list = gst_buffer_list_new_sized(guint(s->queue.size()));
     for (GstBuffer *b : s->queue) gst_buffer_list_add(list, b);
     s->queue.clear();
@@ -602,8 +561,6 @@ static GstFlowReturn gst_vdb_src_create(GstPushSrc *psrc, GstBuffer **outbuf) {
     *outbuf = NULL;
     return GST_FLOW_OK;
   }
-  GstFlowReturn r = fill_forward(self, keys_only);
-  if (r != GST_FLOW_OK) return r;
   *outbuf = s->queue.front();
   s->queue.pop_front();
   return GST_FLOW_OK;
@@ -633,22 +590,27 @@ static gboolean gst_vdb_src_query(GstBaseSrc *src, GstQuery *query) {
     case GST_QUERY_DURATION: {
       GstFormat fmt;
       gst_query_parse_duration(query, &fmt, NULL);
+      std::lock_guard<std::mutex> l(s->mu);
       if (fmt != GST_FORMAT_TIME || !s->reader) break;
-      std::lock_guard<std::recursive_mutex> l(s->mu);
-      guint64 end = stream_end(s);
-      if (s->range_stop != GST_CLOCK_TIME_NONE && end > s->range_stop) end = s->range_stop;
-      gst_query_set_duration(query, GST_FORMAT_TIME, gint64(end));
+      gst_query_set_duration(query, GST_FORMAT_TIME, gint64(duration(s)));
       return TRUE;
     }
     case GST_QUERY_SEEKING: {
       GstFormat fmt;
       gst_query_parse_seeking(query, &fmt, NULL, NULL, NULL);
+      std::lock_guard<std::mutex> l(s->mu);
       if (fmt != GST_FORMAT_TIME || !s->reader) break;
-      std::lock_guard<std::recursive_mutex> l(s->mu);
-      guint64 a = s->reader->start_pts(), b = stream_end(s);
-      if (s->range_start != GST_CLOCK_TIME_NONE && a < s->range_start) a = s->range_start;
-      if (s->range_stop != GST_CLOCK_TIME_NONE && b > s->range_stop) b = s->range_stop;
-      gst_query_set_seeking(query, GST_FORMAT_TIME, TRUE, gint64(a), gint64(b));
+      gst_query_set_seeking(query, GST_FORMAT_TIME, TRUE, 0, gint64(duration(s)));
+      return TRUE;
+    }
+    case GST_QUERY_POSITION: {
+      GstFormat fmt;
+      gst_query_parse_position(query, &fmt, NULL);
+      if (fmt != GST_FORMAT_TIME) break;
+      GST_OBJECT_LOCK(src);
+      guint64 pos = gst_segment_to_stream_time(&src->segment, GST_FORMAT_TIME, src->segment.position);
+      GST_OBJECT_UNLOCK(src);
+      gst_query_set_position(query, GST_FORMAT_TIME, GST_CLOCK_TIME_IS_VALID(pos) ? gint64(pos) : -1);
       return TRUE;
     }
     default:
@@ -661,48 +623,42 @@ static gboolean gst_vdb_src_query(GstBaseSrc *src, GstQuery *query) {
 
 static GstStructure *gst_vdb_src_get_ranges(GstVdbSrc *self) {
   VdbSrcState *s = self->s;
-  std::lock_guard<std::recursive_mutex> l(s->mu);
   GstStructure *out = gst_structure_new_empty("vdbsrc-ranges");
-  if (!s->reader) return out;
   GValue list = G_VALUE_INIT;
   g_value_init(&list, GST_TYPE_LIST);
-  GstStructure *cur = NULL;
-  guint64 cur_end = 0;
-  auto flush = [&] {
-    if (!cur) return;
-    GValue v = G_VALUE_INIT;
-    g_value_init(&v, GST_TYPE_STRUCTURE);
-    gst_value_set_structure(&v, cur);
-    gst_value_list_append_and_take_value(&list, &v);
-    gst_structure_free(cur);
-    cur = NULL;
-  };
-  for (const auto &seg : s->reader->segments()) {
-    guint64 end = seg.end_pts != vdb::kNoTime ? seg.end_pts : seg.first_pts;
-    if (cur && seg.first_pts <= cur_end + GAP_TOLERANCE) {
-      gst_structure_set(cur, "end", G_TYPE_UINT64, end, "utc-end", G_TYPE_UINT64, seg.UtcAt(end),
-                        NULL);
-    } else {
-      flush();
-      cur = gst_structure_new("range", "start", G_TYPE_UINT64, seg.first_pts, "end", G_TYPE_UINT64,
-                              end, "utc-start", G_TYPE_UINT64, guint64(seg.utc_start), "utc-end",
-                              G_TYPE_UINT64, seg.UtcAt(end), NULL);
+  {
+    std::lock_guard<std::mutex> l(s->mu);
+    if (s->reader) rebuild_timeline(s);
+    vdb::Timeline t = s->reader ? s->timeline : vdb::Timeline();
+    for (const vdb::Run &r : t.runs()) {
+      GstStructure *range = gst_structure_new(
+          "range", "start", G_TYPE_UINT64, t.StreamTime(t.ToOutput(r.first_pts)), "end",
+          G_TYPE_UINT64, t.StreamTime(t.ToOutput(r.end_pts)), "utc-start", G_TYPE_UINT64,
+          guint64(r.utc_start), "utc-end", G_TYPE_UINT64, guint64(r.utc_end), NULL);
+      GValue v = G_VALUE_INIT;
+      g_value_init(&v, GST_TYPE_STRUCTURE);
+      gst_value_set_structure(&v, range);
+      gst_value_list_append_and_take_value(&list, &v);
+      gst_structure_free(range);
     }
-    cur_end = end;
   }
-  flush();
   gst_structure_take_value(out, "ranges", &list);
   return out;
 }
 
 static guint64 gst_vdb_src_utc_to_stream_time(GstVdbSrc *self, guint64 utc) {
-  std::lock_guard<std::recursive_mutex> l(self->s->mu);
-  return utc_to_stream_time(self->s, utc);
+  std::lock_guard<std::mutex> l(self->s->mu);
+  if (!self->s->reader) return GST_CLOCK_TIME_NONE;
+  const vdb::Timeline &t = self->s->timeline;
+  guint64 pts = t.UtcToPts(utc);
+  return pts == vdb::kNoTime ? GST_CLOCK_TIME_NONE : t.StreamTime(t.ToOutput(pts));
 }
 
-static guint64 gst_vdb_src_stream_time_to_utc(GstVdbSrc *self, guint64 t) {
-  std::lock_guard<std::recursive_mutex> l(self->s->mu);
-  return stream_time_to_utc(self->s, t);
+static guint64 gst_vdb_src_stream_time_to_utc(GstVdbSrc *self, guint64 time) {
+  std::lock_guard<std::mutex> l(self->s->mu);
+  if (!self->s->reader || self->s->timeline.empty()) return 0;
+  const vdb::Timeline &t = self->s->timeline;
+  return t.PtsToUtc(t.ToRecorded(t.OutputAt(time)));
 }
 
 /* ---------------------------------------------------------- URI handler */
@@ -914,7 +870,8 @@ static void gst_vdb_src_class_init(GstVdbSrcClass *klass) {
   /**
    * GstVdbSrc::get-ranges:
    * Returns a #GstStructure "vdbsrc-ranges" whose "ranges" field lists the
-   * recorded ranges (start, end in stream time; utc-start, utc-end in UTC ns).
+   * recorded ranges (runs of continuous recording): start, end in stream time
+   * (what seeks and position use); utc-start, utc-end in UTC ns.
    */
   gst_vdb_src_signals[SIGNAL_GET_RANGES] = g_signal_new_class_handler(
       "get-ranges", G_TYPE_FROM_CLASS(klass), GSignalFlags(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
@@ -950,6 +907,8 @@ static void gst_vdb_src_class_init(GstVdbSrcClass *klass) {
   base_class->unlock = GST_DEBUG_FUNCPTR(gst_vdb_src_unlock);
   base_class->unlock_stop = GST_DEBUG_FUNCPTR(gst_vdb_src_unlock_stop);
   base_class->query = GST_DEBUG_FUNCPTR(gst_vdb_src_query);
+  base_class->get_caps = GST_DEBUG_FUNCPTR(gst_vdb_src_get_caps);
+  base_class->negotiate = GST_DEBUG_FUNCPTR(gst_vdb_src_negotiate);
   push_class->create = GST_DEBUG_FUNCPTR(gst_vdb_src_create);
 
   GST_DEBUG_CATEGORY_INIT(gst_vdb_src_debug, "vdbsrc", 0, "vdb video database source");

@@ -1,0 +1,257 @@
+// Real clients over vdbsrc: playbin, decodebin and GstDiscoverer with
+// clock-synced sinks, for every H.264 stream format (with and without
+// B-frames) and VP9, recorded straight from the encoders (x264enc stamps
+// from 1000 h). Timing is asserted on running time and the pipeline clock,
+// never on sleeps.
+#include <gst/pbutils/pbutils.h>
+
+#include "gst_test_util.h"
+#include "test_plugins.h"
+
+using namespace vdbtest;
+
+namespace {
+
+const GstClockTime kSec = GST_SECOND;
+
+struct Format {
+  const char *name;
+  const char *encode;  // what follows the raw caps
+};
+
+const Format kFormats[] = {
+    {"h264 byte-stream", "x264enc key-int-max=15 bframes=0 speed-preset=ultrafast ! h264parse ! "
+                         "video/x-h264,stream-format=byte-stream,alignment=au"},
+    {"h264 byte-stream, B-frames",
+     "x264enc key-int-max=15 bframes=2 speed-preset=ultrafast ! h264parse ! "
+     "video/x-h264,stream-format=byte-stream,alignment=au"},
+    {"h264 avc", "x264enc key-int-max=15 bframes=0 speed-preset=ultrafast ! h264parse ! "
+                 "video/x-h264,stream-format=avc,alignment=au"},
+    {"h264 avc, B-frames", "x264enc key-int-max=15 bframes=2 speed-preset=ultrafast ! h264parse ! "
+                           "video/x-h264,stream-format=avc,alignment=au"},
+    {"h264 avc3, B-frames", "x264enc key-int-max=15 bframes=2 speed-preset=ultrafast ! h264parse ! "
+                            "video/x-h264,stream-format=avc3,alignment=au"},
+    {"vp9", "vp9enc deadline=1 cpu-used=8 keyframe-max-dist=15"},
+};
+
+// Records `frames` frames at 30 fps as a user does: encoder into vdbsink.
+void RecordPipeline(const std::string &store, const Format &f, int frames,
+                    const std::string &sink_props = "max-segment-time=500000000") {
+  RunResult r;
+  Run("videotestsrc num-buffers=" + std::to_string(frames) +
+          " pattern=ball ! video/x-raw,format=I420,width=160,height=120,framerate=30/1 ! " +
+          f.encode + " ! vdbsink location=" + store + " stream=cam " + sink_props,
+      &r);
+  fail_unless(r.eos && r.errors.empty(), "%s: recording: %s", f.name,
+              r.errors.empty() ? "no EOS" : r.errors[0].c_str());
+}
+
+std::string Uri(const std::string &store) {
+  return "vdb://" + store + "?stream=cam";
+}
+
+// What a clock-synced sink saw.
+struct Seen {
+  int frames = 0;
+  GstClockTime first_running = GST_CLOCK_TIME_NONE, last_running = GST_CLOCK_TIME_NONE;
+  GstClockTime first_stream = GST_CLOCK_TIME_NONE;
+};
+
+GstPadProbeReturn Watch(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
+  auto *seen = static_cast<Seen *>(data);
+  GstBuffer *b = GST_PAD_PROBE_INFO_BUFFER(info);
+  GstEvent *ev = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
+  if (!ev) return GST_PAD_PROBE_OK;
+  const GstSegment *seg;
+  gst_event_parse_segment(ev, &seg);
+  GstClockTime rt = gst_segment_to_running_time(seg, GST_FORMAT_TIME, GST_BUFFER_PTS(b));
+  if (seen->frames == 0) {
+    seen->first_running = rt;
+    seen->first_stream = gst_segment_to_stream_time(seg, GST_FORMAT_TIME, GST_BUFFER_PTS(b));
+  }
+  seen->last_running = rt;
+  seen->frames++;
+  gst_event_unref(ev);
+  return GST_PAD_PROBE_OK;
+}
+
+// A fakesink that syncs to the clock, with a probe counting what it renders.
+GstElement *SyncedSink(Seen *seen) {
+  GstElement *sink = gst_element_factory_make("fakesink", NULL);
+  g_object_set(sink, "sync", TRUE, NULL);
+  GstPad *pad = gst_element_get_static_pad(sink, "sink");
+  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, Watch, seen, NULL);
+  gst_object_unref(pad);
+  return sink;
+}
+
+// Waits for EOS or an error; returns the pipeline clock time spent playing.
+GstClockTime PlayToEos(GstElement *p, std::string *error) {
+  GstBus *bus = gst_element_get_bus(p);
+  gst_element_set_state(p, GST_STATE_PLAYING);
+  GstMessage *m = gst_bus_timed_pop_filtered(
+      bus, 60 * kSec, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  GstClockTime spent = GST_CLOCK_TIME_NONE;
+  if (!m) {
+    *error = "no EOS within 60 s";
+  } else if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR) {
+    GError *e = NULL;
+    gst_message_parse_error(m, &e, NULL);
+    *error = e->message;
+    g_error_free(e);
+  } else {
+    GstClock *clock = gst_element_get_clock(p);
+    spent = gst_clock_get_time(clock) - gst_element_get_base_time(p);
+    gst_object_unref(clock);
+  }
+  if (m) gst_message_unref(m);
+  gst_object_unref(bus);
+  return spent;
+}
+
+}  // namespace
+
+// playbin with a clock-synced sink plays every frame in real time from
+// running time 0, for every codec and stream format, with the right
+// duration and position.
+GST_START_TEST(test_playbin_plays_every_format_in_real_time) {
+  for (const Format &f : kFormats) {
+    TempDir tmp;
+    RecordPipeline(tmp.path, f, 30);
+    Seen seen;
+    GstElement *p = gst_element_factory_make("playbin", NULL);
+    g_object_set(p, "uri", Uri(tmp.path).c_str(), "video-sink", SyncedSink(&seen), NULL);
+    gst_element_set_state(p, GST_STATE_PAUSED);
+    fail_unless(gst_element_get_state(p, NULL, NULL, 30 * kSec) == GST_STATE_CHANGE_SUCCESS,
+                "%s: no preroll", f.name);
+    gint64 dur = -1, pos = -1;
+    fail_unless(gst_element_query_duration(p, GST_FORMAT_TIME, &dur), "%s: duration", f.name);
+    fail_unless(dur > gint64(900 * GST_MSECOND) && dur <= gint64(kSec), "%s: duration %" GST_TIME_FORMAT,
+                f.name, GST_TIME_ARGS(dur));
+    fail_unless(gst_element_query_position(p, GST_FORMAT_TIME, &pos), "%s: position", f.name);
+    fail_unless(pos >= 0 && pos < gint64(kSec / 10), "%s: position %" GST_TIME_FORMAT, f.name,
+                GST_TIME_ARGS(pos));
+    std::string err;
+    GstClockTime spent = PlayToEos(p, &err);
+    fail_unless(err.empty(), "%s: %s", f.name, err.c_str());
+    fail_unless_equals_int(seen.frames, 30);
+    fail_unless(seen.first_running < kSec / 10, "%s: first frame at running time %" GST_TIME_FORMAT,
+                f.name, GST_TIME_ARGS(seen.first_running));
+    fail_unless(seen.first_stream < kSec / 10);
+    // 30 frames at 30 fps: the last one is due at ~0.97 s of running time,
+    // and a synced sink waited for it on the pipeline clock.
+    fail_unless(seen.last_running > 900 * GST_MSECOND && seen.last_running < kSec);
+    fail_unless(spent >= 900 * GST_MSECOND, "%s: played 1 s in %" GST_TIME_FORMAT, f.name,
+                GST_TIME_ARGS(spent));
+    gst_element_set_state(p, GST_STATE_NULL);
+    gst_object_unref(p);
+  }
+}
+GST_END_TEST;
+
+// decodebin gets the store's caps from the first caps query and plugs the
+// right parser and decoder, for every format.
+GST_START_TEST(test_caps_query_answers_the_stored_caps) {
+  for (const Format &f : kFormats) {
+    TempDir tmp;
+    RecordPipeline(tmp.path, f, 15);
+    std::vector<std::string> stored;
+    ReadStore(tmp.path, "cam", nullptr, &stored);
+    GstElement *src = gst_element_factory_make("vdbsrc", NULL);
+    g_object_set(src, "location", tmp.path.c_str(), "stream", "cam", NULL);
+    fail_unless(gst_element_set_state(src, GST_STATE_READY) == GST_STATE_CHANGE_SUCCESS);
+    GstPad *pad = gst_element_get_static_pad(src, "src");
+    gst_element_set_state(src, GST_STATE_PAUSED);  // started: the store is open
+    GstCaps *caps = gst_pad_query_caps(pad, NULL);
+    GstCaps *want = gst_caps_from_string(stored[0].c_str());
+    fail_unless(gst_caps_is_equal(caps, want), "%s: caps query gave %" GST_PTR_FORMAT, f.name,
+                caps);
+    gst_caps_unref(caps);
+    gst_caps_unref(want);
+    gst_object_unref(pad);
+    gst_element_set_state(src, GST_STATE_NULL);
+    gst_object_unref(src);
+  }
+}
+GST_END_TEST;
+
+// A seek through playbin to 0.5 s lands at 0.5 s of stream time.
+GST_START_TEST(test_playbin_seek_lands_where_asked) {
+  TempDir tmp;
+  RecordPipeline(tmp.path, kFormats[1], 60);  // B-frames
+  for (GstSeekFlags flags : {GST_SEEK_FLAG_KEY_UNIT, GST_SEEK_FLAG_ACCURATE}) {
+    Seen seen;
+    GstElement *p = gst_element_factory_make("playbin", NULL);
+    g_object_set(p, "uri", Uri(tmp.path).c_str(), "video-sink", SyncedSink(&seen), NULL);
+    gst_element_set_state(p, GST_STATE_PAUSED);
+    fail_unless(gst_element_get_state(p, NULL, NULL, 30 * kSec) == GST_STATE_CHANGE_SUCCESS);
+    fail_unless(gst_element_seek_simple(p, GST_FORMAT_TIME,
+                                        GstSeekFlags(GST_SEEK_FLAG_FLUSH | flags), kSec));
+    fail_unless(gst_element_get_state(p, NULL, NULL, 30 * kSec) == GST_STATE_CHANGE_SUCCESS);
+    gint64 pos = -1;
+    fail_unless(gst_element_query_position(p, GST_FORMAT_TIME, &pos));
+    fail_unless(pos >= gint64(kSec - kSec / 30) && pos <= gint64(kSec + kSec / 30),
+                "position after a seek to 1 s: %" GST_TIME_FORMAT, GST_TIME_ARGS(pos));
+    seen = Seen();
+    std::string err;
+    PlayToEos(p, &err);
+    fail_unless(err.empty(), "%s", err.c_str());
+    fail_unless(seen.first_stream >= kSec - kSec / 30 && seen.first_stream <= kSec + kSec / 30,
+                "first frame after the seek at stream time %" GST_TIME_FORMAT,
+                GST_TIME_ARGS(seen.first_stream));
+    fail_unless(seen.frames >= 29 && seen.frames <= 31, "%d frames after the seek", seen.frames);
+    gst_element_set_state(p, GST_STATE_NULL);
+    gst_object_unref(p);
+  }
+}
+GST_END_TEST;
+
+// GstDiscoverer (gst-discoverer-1.0) reports codec, size, duration and
+// seekability.
+GST_START_TEST(test_discoverer_reports_duration_and_codec) {
+  for (const Format &f : {kFormats[2], kFormats[5]}) {
+    TempDir tmp;
+    RecordPipeline(tmp.path, f, 30);
+    GstDiscoverer *d = gst_discoverer_new(30 * kSec, NULL);
+    GError *err = NULL;
+    GstDiscovererInfo *info = gst_discoverer_discover_uri(d, Uri(tmp.path).c_str(), &err);
+    fail_unless(info != NULL, "%s: %s", f.name, err ? err->message : "?");
+    fail_unless_equals_int(gst_discoverer_info_get_result(info), GST_DISCOVERER_OK);
+    GstClockTime dur = gst_discoverer_info_get_duration(info);
+    fail_unless(dur > 900 * GST_MSECOND && dur <= kSec, "%s: duration %" GST_TIME_FORMAT, f.name,
+                GST_TIME_ARGS(dur));
+    fail_unless(gst_discoverer_info_get_seekable(info));
+    GList *videos = gst_discoverer_info_get_video_streams(info);
+    fail_unless_equals_int(int(g_list_length(videos)), 1);
+    auto *v = GST_DISCOVERER_VIDEO_INFO(videos->data);
+    fail_unless_equals_int(int(gst_discoverer_video_info_get_width(v)), 160);
+    fail_unless_equals_int(int(gst_discoverer_video_info_get_height(v)), 120);
+    GstCaps *caps = gst_discoverer_stream_info_get_caps(GST_DISCOVERER_STREAM_INFO(v));
+    const char *want = std::string(f.name).rfind("vp9", 0) == 0 ? "video/x-vp9" : "video/x-h264";
+    fail_unless(gst_structure_has_name(gst_caps_get_structure(caps, 0), want), "%s: %" GST_PTR_FORMAT,
+                f.name, caps);
+    gst_caps_unref(caps);
+    gst_discoverer_stream_info_list_free(videos);
+    gst_discoverer_info_unref(info);
+    g_object_unref(d);
+  }
+}
+GST_END_TEST;
+
+// System plugins the cases load into this binary's registry (test_plugins.h).
+#define RECORD_PLUGINS "coreelements", "videotestsrc", "x264", "videoparsersbad", "vpx", "app"
+#define PLAY_PLUGINS "playback", "typefindfunctions", "libav", "videoconvertscale", "app"
+
+static Suite *clients_suite(void) {
+  Suite *s = suite_create("clients");
+  TCase *tc = tcase_create("general");
+  tcase_set_timeout(tc, 300);
+  suite_add_tcase(s, tc);
+  VDB_ADD_TEST(tc, test_playbin_plays_every_format_in_real_time, RECORD_PLUGINS, PLAY_PLUGINS);
+  VDB_ADD_TEST(tc, test_caps_query_answers_the_stored_caps, RECORD_PLUGINS);
+  VDB_ADD_TEST(tc, test_playbin_seek_lands_where_asked, RECORD_PLUGINS, PLAY_PLUGINS);
+  VDB_ADD_TEST(tc, test_discoverer_reports_duration_and_codec, RECORD_PLUGINS, PLAY_PLUGINS);
+  return s;
+}
+
+GST_CHECK_MAIN(clients);
