@@ -388,6 +388,82 @@ GST_START_TEST(test_gaps_preserve_and_collapse) {
     fail_unless_equals_uint64(out[30].pts, segs[0].end_pts);
     fail_unless(out[30].discont);
   }
+  {  // collapse: duration and seeks use the collapsed timeline too
+    Playback p(Src(tmp.path, "gaps=collapse") + kSink);
+    p.Paused();
+    gint64 dur = 0;
+    fail_unless(gst_element_query_duration(p.src, GST_FORMAT_TIME, &dur));
+    fail_unless(dur > gint64(2 * kSec - kSec / 10) && dur <= gint64(2 * kSec),
+                "collapsed duration %" GST_TIME_FORMAT, GST_TIME_ARGS(dur));
+    p.Seek(1.0, GST_SEEK_FLAG_KEY_UNIT, 1500 * GST_MSECOND);  // the second run's keyframe
+    auto out = p.Drain();
+    fail_unless_equals_int(int(out.size()), 30);
+    fail_unless_equals_uint64(out[0].pts, segs[0].end_pts);
+  }
+}
+GST_END_TEST;
+
+// x264enc with B-frames: DTS != PTS, PTS go back and forth inside segments.
+// Playback gives every frame with its recorded PTS and DTS, no GAP event and
+// no DISCONT but the first.
+GST_START_TEST(test_bframes_play_back_exactly_without_false_gaps) {
+  TempDir tmp;
+  Encoded e;
+  Encode("x264enc key-int-max=30 bframes=2 b-adapt=false speed-preset=ultrafast ! h264parse ! "
+         "video/x-h264,stream-format=avc,alignment=au",
+         150, &e);
+  RecordRuns("location=" + tmp.path + " stream=cam max-segment-time=1000000000", {&e});
+  for (const char *gaps : {"gaps=preserve", "gaps=collapse"}) {
+    GstHarness *h = gst_harness_new_parse(Src(tmp.path, gaps).c_str());
+    gst_harness_play(h);
+    std::vector<GstBuffer *> got;
+    GstBuffer *b = NULL;
+    while (gst_harness_pull_until_eos(h, &b) && b) got.push_back(b);
+    int gap_events = 0;
+    while (GstEvent *ev = gst_harness_try_pull_event(h)) {
+      gap_events += GST_EVENT_TYPE(ev) == GST_EVENT_GAP;
+      gst_event_unref(ev);
+    }
+    fail_unless_equals_int(gap_events, 0);
+    fail_unless_equals_int(int(got.size()), 150);
+    int reordered = 0;
+    for (size_t i = 0; i < got.size(); i++) {
+      fail_unless_equals_uint64(GST_BUFFER_PTS(got[i]), GST_BUFFER_PTS(e.buffers[i]));
+      fail_unless_equals_uint64(GST_BUFFER_DTS(got[i]), GST_BUFFER_DTS(e.buffers[i]));
+      fail_unless_equals_int(GST_BUFFER_FLAG_IS_SET(got[i], GST_BUFFER_FLAG_DISCONT), i == 0);
+      reordered += GST_BUFFER_PTS(got[i]) != GST_BUFFER_DTS(got[i]);
+      gst_buffer_unref(got[i]);
+    }
+    fail_unless(reordered > 100, "only %d frames with DTS != PTS", reordered);
+    gst_harness_teardown(h);
+  }
+}
+GST_END_TEST;
+
+// While a follower waits for a writer, queries are answered and a flushing
+// seek goes through at once.
+GST_START_TEST(test_follow_answers_queries_and_seeks_while_waiting) {
+  TempDir tmp;
+  Record(tmp.path, 60);
+  Playback p(Src(tmp.path, "follow=true") + kSink);
+  gst_element_set_state(p.pipeline, GST_STATE_PLAYING);
+  for (int i = 0; i < 60; i++) {  // take every frame: the source now waits at the end
+    GstSample *s = gst_app_sink_try_pull_sample(GST_APP_SINK(p.sink), 10 * kSec);
+    fail_unless(s != NULL, "stalled after %d frames", i);
+    gst_sample_unref(s);
+  }
+  gint64 dur = 0;
+  fail_unless(gst_element_query_duration(p.src, GST_FORMAT_TIME, &dur));
+  fail_unless(dur > gint64(kSec) && dur <= gint64(2 * kSec));
+  fail_unless(gst_element_seek_simple(p.pipeline, GST_FORMAT_TIME,
+                                      GstSeekFlags(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT),
+                                      gint64(kSec)));
+  GstSample *s = gst_app_sink_try_pull_sample(GST_APP_SINK(p.sink), 10 * kSec);
+  fail_unless(s != NULL, "no frame after the seek");
+  fail_unless_equals_uint64(gst_segment_to_stream_time(gst_sample_get_segment(s), GST_FORMAT_TIME,
+                                                       GST_BUFFER_PTS(gst_sample_get_buffer(s))),
+                            kSec);
+  gst_sample_unref(s);
 }
 GST_END_TEST;
 
@@ -610,6 +686,8 @@ static Suite *vdbsrc_suite(void) {
   VDB_ADD_TEST(tc, test_gaps_preserve_and_collapse, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_damaged_segment_is_skipped_or_fatal, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_follow_a_live_writer, H264_PLUGINS);
+  VDB_ADD_TEST(tc, test_bframes_play_back_exactly_without_false_gaps, H264_PLUGINS);
+  VDB_ADD_TEST(tc, test_follow_answers_queries_and_seeks_while_waiting, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_playbin_uri_and_mp4_export, H264_PLUGINS, PLAYBIN_PLUGINS, "isomp4");
   VDB_ADD_TEST(tc, test_errors, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_headers_resent_after_seek, H264_PLUGINS, "libav");
