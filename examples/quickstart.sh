@@ -19,10 +19,10 @@ echo "== what the store holds"
 vdb info "$STORE"
 vdb verify "$STORE"
 
-echo "== playing it all back through a decoder"
-gst-launch-1.0 -q vdbsrc location="$STORE" stream=demo ! h264parse ! avdec_h264 ! \
-  fakesink sync=false
-echo "decoded to the end without errors"
+echo "== playing it all back in real time: decodebin and a clock-synced sink (about 10 s)"
+time gst-launch-1.0 -q vdbsrc location="$STORE" stream=demo ! decodebin ! videoconvert ! \
+  fakesink sync=true
+echo "decoded to the end without errors (use autovideosink instead of fakesink to watch it)"
 
 echo "== seeking 6.5 s in (accurate: decoding starts at the keyframe before) and playing from there"
 "$VDB_BUILD/examples/vdb_app" seek "$STORE" demo +6.5
