@@ -100,7 +100,20 @@ Writer::~Writer() {
   (void)Close();
 }
 
+Writer::EventDispatch::~EventDispatch() {
+  std::vector<std::pair<SegmentEvent, SegmentMeta>> events;
+  std::function<void(SegmentEvent, const SegmentMeta &)> cb;
+  {
+    std::lock_guard<std::mutex> l(w_->mu_);
+    events.swap(w_->pending_);
+    cb = w_->on_event_;
+  }
+  if (cb)
+    for (const auto &e : events) cb(e.first, e.second);
+}
+
 Status Writer::SetCaps(const std::string &codec, const std::string &caps) {
+  EventDispatch dispatch(this);  // after the lock is released
   std::lock_guard<std::mutex> l(mu_);
   if (caps == caps_) return Status::Ok();
   codec_ = codec;
@@ -134,6 +147,7 @@ bool Writer::StartsSegment(const Frame &f) const {
 }
 
 Status Writer::Append(const Frame &f) {
+  EventDispatch dispatch(this);  // after the lock is released
   std::lock_guard<std::mutex> l(mu_);
   if (f.pts == kNoTime && f.dts == kNoTime)
     return Status(Code::kInvalidArgument, "frame has no timestamp");
@@ -199,7 +213,7 @@ Status Writer::StartSegment(const Frame &f) {
   seg_ = std::move(w).value();
   split_ = false;
   last_sync_pts_ = kNoTime;
-  if (on_event_) on_event_(SegmentEvent::kOpened, seg_->meta());
+  pending_.emplace_back(SegmentEvent::kOpened, seg_->meta());
   return Status::Ok();
 }
 
@@ -213,7 +227,7 @@ Status Writer::SealLocked() {
   VDB_RETURN_IF_ERROR(catalog_file_->Append(CatalogOp::kSealed, m.info, false));
   catalog_dirty_ = true;
   catalog_.Apply(CatalogOp::kSealed, m.info);
-  if (on_event_) on_event_(SegmentEvent::kClosed, m);
+  pending_.emplace_back(SegmentEvent::kClosed, m);
   seg_.reset();
   return Status::Ok();
 }
@@ -230,16 +244,19 @@ Status Writer::SyncLocked() {
 }
 
 Status Writer::Sync() {
+  EventDispatch dispatch(this);  // after the lock is released
   std::lock_guard<std::mutex> l(mu_);
   return SyncLocked();
 }
 
 Status Writer::Flush() {
+  EventDispatch dispatch(this);  // after the lock is released
   std::lock_guard<std::mutex> l(mu_);
   return seg_ ? seg_->FlushFrames() : Status::Ok();
 }
 
 Status Writer::Close() {
+  EventDispatch dispatch(this);  // after the lock is released
   std::lock_guard<std::mutex> l(mu_);
   VDB_RETURN_IF_ERROR(SealLocked());
   return SyncLocked();
@@ -259,6 +276,7 @@ Status Writer::DeleteLocked(uint64_t id) {
 }
 
 Status Writer::DeleteSegment(uint64_t id) {
+  EventDispatch dispatch(this);  // after the lock is released
   std::lock_guard<std::mutex> l(mu_);
   if (seg_ && seg_->meta().info.id == id)
     return Status(Code::kInvalidArgument, "segment " + std::to_string(id) + " is being written");
@@ -267,7 +285,7 @@ Status Writer::DeleteSegment(uint64_t id) {
   if (i >= 0) m.info = catalog_.segments()[size_t(i)];
   m.stream = stream_;
   VDB_RETURN_IF_ERROR(DeleteLocked(id));
-  if (on_event_) on_event_(SegmentEvent::kDeleted, m);
+  pending_.emplace_back(SegmentEvent::kDeleted, m);
   return Status::Ok();
 }
 

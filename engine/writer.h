@@ -13,14 +13,17 @@
 //
 // Thread rules: all public methods are thread-safe (one internal mutex), so
 // retention may run on another thread while frames are appended. Event
-// callbacks run on the calling thread with the mutex held: they must not call
-// back into the Writer.
+// callbacks run on the thread whose call caused them, after that call has
+// released the mutex: they may call back into the Writer (split, sync, set
+// options) and post messages freely.
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "catalog.h"
 #include "recovery.h"
@@ -117,6 +120,15 @@ class Writer {
   uint64_t frames_synced_ = 0;
   bool catalog_dirty_ = false;  // records appended since the last catalog sync
   std::function<void(SegmentEvent, const SegmentMeta &)> on_event_;
+  std::vector<std::pair<SegmentEvent, SegmentMeta>> pending_;  // events not yet delivered
+
+  // Delivers pending_ when it goes out of scope: declared before the lock
+  // in each public method, so that callbacks run with the mutex released.
+  struct EventDispatch {
+    explicit EventDispatch(Writer *w) : w_(w) {}
+    ~EventDispatch();
+    Writer *w_;
+  };
 };
 
 }  // namespace vdb

@@ -248,3 +248,27 @@ TEST(KeyframeSearch, ByFramePosition) {
   EXPECT_EQ((*seg)->KeyFrameBefore(31), 30);
   EXPECT_EQ((*seg)->KeyFrameBefore(100), 90);
 }
+
+// Event callbacks run after the Writer released its lock: one may call back
+// into the Writer (as a GStreamer sync bus handler does) without deadlock.
+TEST(RoundTrip, EventCallbacksMayCallBackIntoTheWriter) {
+  MemFs fs;
+  auto w = OpenWriter(&fs, "/s");
+  int opened = 0, closed = 0;
+  Writer *wp = w.get();
+  w->SetEventCallback([&](SegmentEvent ev, const SegmentMeta &) {
+    if (ev == SegmentEvent::kOpened) {
+      opened++;
+      EXPECT_TRUE(wp->Sync().ok());
+      wp->Split();
+      WriterOptions o;
+      o.max_segment_duration = kSecond;
+      wp->SetOptions(o);
+    }
+    if (ev == SegmentEvent::kClosed) closed++;
+  });
+  AppendAll(w.get(), MakeFrames(90, 500, 30));
+  ASSERT_TRUE(w->Close().ok());
+  EXPECT_EQ(opened, 3);
+  EXPECT_EQ(closed, 3);
+}

@@ -518,6 +518,53 @@ GST_START_TEST(test_bad_timestamps) {
 }
 GST_END_TEST;
 
+// A sync bus handler that calls back into vdbsink when a segment opens (as
+// an application that syncs or splits on that message does) must not hang
+// the pipeline: messages are posted with no engine lock held.
+GST_START_TEST(test_sync_bus_handler_may_call_back_into_vdbsink) {
+  TempDir tmp;
+  std::string desc =
+      "videotestsrc num-buffers=90 ! video/x-raw,format=I420,width=160,height=120,"
+      "framerate=30/1 ! " +
+      std::string(kH264) + " ! vdbsink name=sink max-segment-time=500000000 location=" + tmp.path;
+  GstElement *p = gst_parse_launch(desc.c_str(), NULL);
+  fail_unless(p != NULL);
+  struct Ctx {
+    GstElement *sink;
+    int opened;
+  } ctx{gst_bin_get_by_name(GST_BIN(p), "sink"), 0};
+  GstBus *bus = gst_element_get_bus(p);
+  gst_bus_set_sync_handler(
+      bus,
+      [](GstBus *, GstMessage *m, gpointer d) -> GstBusSyncReply {
+        auto *c = static_cast<Ctx *>(d);
+        if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ELEMENT &&
+            gst_message_has_name(m, "vdbsink-segment-opened")) {
+          c->opened++;
+          gboolean ok = FALSE;
+          g_signal_emit_by_name(c->sink, "sync", &ok);
+          g_signal_emit_by_name(c->sink, "split-now");
+          g_object_set(c->sink, "max-segment-time", guint64(GST_SECOND), NULL);
+        }
+        return GST_BUS_PASS;
+      },
+      &ctx, NULL);
+  gst_element_set_state(p, GST_STATE_PLAYING);
+  GstMessage *m = gst_bus_timed_pop_filtered(bus, 60 * GST_SECOND,
+                                             GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  fail_unless(m != NULL, "the pipeline hung");
+  fail_unless_equals_int(GST_MESSAGE_TYPE(m), GST_MESSAGE_EOS);
+  gst_message_unref(m);
+  gst_element_set_state(p, GST_STATE_NULL);
+  fail_unless(ctx.opened >= 2, "%d segments opened", ctx.opened);
+  gst_bus_set_sync_handler(bus, NULL, NULL, NULL);
+  gst_object_unref(bus);
+  gst_object_unref(ctx.sink);
+  gst_object_unref(p);
+  fail_unless_equals_int(int(ReadStore(tmp.path, "default").size()), 90);
+}
+GST_END_TEST;
+
 // System plugins the cases load into this binary's registry (test_plugins.h).
 #define BASE_PLUGINS "coreelements", "app", "videotestsrc"
 #define H264_PLUGINS BASE_PLUGINS, "x264", "videoparsersbad"
@@ -546,6 +593,7 @@ static Suite *vdbsink_suite(void) {
   VDB_ADD_TEST(tc, test_rotation_asks_encoder_for_keyframe, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_disk_full, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_bad_timestamps, H264_PLUGINS);
+  VDB_ADD_TEST(tc, test_sync_bus_handler_may_call_back_into_vdbsink, H264_PLUGINS);
   return s;
 }
 
