@@ -236,10 +236,7 @@ static std::vector<GstBuffer *> batch_buffers(VdbSrcState *s, vdb::PlayBatch *b)
     bool key = h.flags & vdb::kFlagKey;
     if (first && key && !headers.empty() &&
         !vdb::H264Headers().Scan(base + v.data_offset, h.payload_size))
-      gst_buffer_append_memory(buf, gst_memory_new_wrapped(GST_MEMORY_FLAG_READONLY,
-                                                           g_memdup2(headers.data(), headers.size()),
-                                                           headers.size(), 0, headers.size(), NULL,
-                                                           NULL));
+      gst_buffer_append_memory(buf, wrap_bytes(std::move(headers)));
     gst_buffer_append_memory(buf,
                              gst_memory_share(mem, gssize(v.data_offset), gssize(h.payload_size)));
     GST_BUFFER_PTS(buf) = h.pts != vdb::kNoTime ? (h.pts >= shift ? h.pts - shift : 0) : h.pts;
