@@ -38,6 +38,7 @@ Timeline Timeline::Build(const std::vector<SegmentInfo> &segments, uint64_t live
     }
     Run &r = t.runs_.back();
     r.last_id = s.id;
+    r.segments++;
     r.end_pts = std::max(r.end_pts, end);
     r.utc_end = s.UtcAt(end);
     t.segs_.back().end_pts = end;

@@ -32,6 +32,7 @@ struct Run {
   uint64_t end_pts = kNoTime;
   uint64_t utc_start = 0, utc_end = 0;  // 0: unknown
   uint64_t shift = 0;                   // collapse: hole time before this run
+  size_t segments = 0;                  // how many segments it spans
 };
 
 class Timeline {

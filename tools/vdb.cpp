@@ -24,6 +24,7 @@
 #include "record_scan.h"
 #include "store.h"
 #include "time_parse.h"
+#include "timeline.h"
 #include "writer.h"
 
 using namespace vdb;
@@ -32,8 +33,6 @@ using nlohmann::json;
 namespace {
 
 const uint64_t kSec = 1000000000ull;
-// Segments closer than this are one continuous range.
-const uint64_t kGapTolerance = kSec / 2;
 
 std::string Utc(uint64_t ns) {
   if (!ns) return "-";
@@ -66,26 +65,35 @@ json StreamInfo(const std::string &store, const std::string &name, Status *err) 
     return json();
   }
   const auto &segs = (*r)->segments();
-  json ranges = json::array();
-  uint64_t frames = 0, bytes = 0;
-  for (size_t i = 0; i < segs.size(); i++) {
-    const SegmentInfo &s = segs[i];
-    frames += s.frames;
-    bytes += s.bytes;
-    uint64_t end = s.end_pts == kNoTime ? s.first_pts : s.end_pts;
-    if (!ranges.empty() &&
-        s.first_pts <= ranges.back()["end_pts"].get<uint64_t>() + kGapTolerance) {
-      ranges.back()["end_pts"] = end;
-      ranges.back()["utc_end"] = s.UtcAt(end);
-      ranges.back()["segments"] = ranges.back()["segments"].get<int>() + 1;
-    } else {
-      ranges.push_back({{"start_pts", s.first_pts},
-                        {"end_pts", end},
-                        {"utc_start", s.utc_start},
-                        {"utc_end", s.UtcAt(end)},
-                        {"segments", 1}});
+  uint64_t frames = 0, bytes = 0, live_end = kNoTime;
+  for (const SegmentInfo &s : segs) {
+    if (s.sealed()) {
+      frames += s.frames;
+      bytes += s.bytes;
+      continue;
+    }
+    // Being written (or left open by a crash): the catalog does not know yet;
+    // its index does (one read of the index file).
+    auto seg = (*r)->SegmentById(s.id);
+    if (!seg.ok()) continue;
+    frames += (*seg)->size();
+    auto f = DefaultFs()->Open(FramesPath((*r)->dir(), s.id), OpenMode::kRead);
+    auto size = f.ok() ? (*f)->Size() : Result<uint64_t>(f.status());
+    if (size.ok()) bytes += size.value();
+    for (size_t i = 0; i < (*seg)->size(); i++) {
+      uint64_t pts = (*seg)->entry(i).pts;
+      if (pts != kNoTime && (live_end == kNoTime || pts > live_end)) live_end = pts;
     }
   }
+  // The same timeline vdbsrc plays: runs of continuous recording and gaps.
+  Timeline t = Timeline::Build(segs, live_end, false);
+  json ranges = json::array();
+  for (const Run &run : t.runs())
+    ranges.push_back({{"start_pts", run.first_pts},
+                      {"end_pts", run.end_pts},
+                      {"utc_start", run.utc_start},
+                      {"utc_end", run.utc_end},
+                      {"segments", run.segments}});
   std::vector<std::string> codecs;
   for (size_t i : {size_t(0), segs.size() - 1}) {
     if (segs.empty()) break;
@@ -98,6 +106,7 @@ json StreamInfo(const std::string &store, const std::string &name, Status *err) 
           {"frames", frames},
           {"bytes", bytes},
           {"open", !segs.empty() && !segs.back().sealed()},
+          {"duration", t.duration()},
           {"ranges", ranges},
           {"caps", codecs}};
 }

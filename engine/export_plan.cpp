@@ -1,0 +1,80 @@
+#include "export_plan.h"
+
+#include "timeline.h"
+
+namespace vdb {
+
+namespace {
+
+bool EndsWith(const std::string &s, const char *ext) {
+  std::string e(ext);
+  return s.size() > e.size() && s.compare(s.size() - e.size(), e.size(), e) == 0;
+}
+
+Status Invalid(const std::string &msg) {
+  return Status(Code::kInvalidArgument, msg);
+}
+
+}  // namespace
+
+std::string CodecOfCaps(const std::string &caps) {
+  if (caps.rfind("video/x-h264", 0) == 0) return "h264";
+  if (caps.rfind("video/x-vp9", 0) == 0) return "vp9";
+  return "";
+}
+
+Result<ExportPlan> PlanExport(Reader *reader, const std::string &out_name, uint64_t from_utc,
+                              uint64_t to_utc) {
+  ExportPlan p;
+  if (EndsWith(out_name, ".mp4") || EndsWith(out_name, ".m4v") || EndsWith(out_name, ".mov"))
+    p.container = Container::kMp4;
+  else if (EndsWith(out_name, ".mkv"))
+    p.container = Container::kMatroska;
+  else if (EndsWith(out_name, ".webm"))
+    p.container = Container::kWebm;
+  else
+    return Invalid("cannot tell the container from '" + out_name +
+                   "': name the output .mp4 (H.264), .mkv (any codec) or .webm (VP9)");
+  if (from_utc && to_utc && to_utc <= from_utc)
+    return Invalid("the range is empty or reversed: --to must be after --from");
+  const auto &segs = reader->segments();
+  Timeline t = Timeline::Build(segs, kNoTime, false);
+  if (t.empty()) return Invalid("the stream holds no recording");
+  const Run &first = t.runs().front(), &last = t.runs().back();
+  if (from_utc && last.utc_end && from_utc >= last.utc_end)
+    return Invalid("--from is after the end of the recording (" + std::to_string(last.utc_end) +
+                   " ns UTC)");
+  if (to_utc && first.utc_start && to_utc <= first.utc_start)
+    return Invalid("--to is before the start of the recording (" +
+                   std::to_string(first.utc_start) + " ns UTC)");
+  uint64_t from_pts = from_utc ? t.UtcToPts(from_utc) : t.start_pts();
+  p.stop_pts = to_utc ? t.UtcToPts(to_utc) : kNoTime;
+  if (p.stop_pts != kNoTime && p.stop_pts <= from_pts)
+    return Invalid("nothing was recorded between --from and --to");
+  auto key = reader->FindKeyframe(from_pts, Snap::kBefore);
+  if (!key.ok()) return key.status();
+  VDB_ASSIGN_OR_RETURN(SegmentReader * seg, reader->Segment(key->segment));
+  p.start_pts = seg->entry(key->frame).pts;
+  p.start_utc = t.PtsToUtc(p.start_pts);
+  p.stop_utc = p.stop_pts != kNoTime ? to_utc : 0;
+  p.codec = CodecOfCaps(seg->caps());
+  // Every segment of the range must hold the same codec.
+  long last_seg = p.stop_pts != kNoTime ? reader->catalog().FindByTime(p.stop_pts)
+                                        : long(segs.size()) - 1;
+  for (long i = long(key->segment); i <= last_seg; i++) {
+    auto s = reader->Segment(size_t(i));
+    if (!s.ok()) continue;  // damaged: playback skips it with a warning
+    if (CodecOfCaps((*s)->caps()) != p.codec)
+      return Invalid("the codec changes inside the range (" + p.codec + " then " +
+                     CodecOfCaps((*s)->caps()) + "): export each part on its own");
+  }
+  if (p.codec.empty()) return Invalid("unknown codec: " + seg->caps());
+  if (p.container == Container::kMp4 && p.codec == "vp9")
+    return Invalid("VP9 cannot be exported to MP4 here (GStreamer 1.22's mp4mux fails on "
+                   "VP9): name the output .webm or .mkv");
+  if (p.container == Container::kWebm && p.codec == "h264")
+    return Invalid("WebM cannot hold H.264: name the output .mp4 or .mkv");
+  return p;
+}
+
+}  // namespace vdb

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# The `vdb` tool as a user runs it. `vdb info` counts what a recording in
+# progress holds. `vdb export`: every output checked by ffprobe/ffmpeg
+# (Debian's ffmpeg): it starts at time 0 with a decodable keyframe, covers
+# the range asked, decodes without errors; bad requests fail with a clear
+# message and leave no file. Called by `meson test --suite clients` with the
+# build directory as $1.
+set -euo pipefail
+BUILD="$1"
+export GST_PLUGIN_PATH="$BUILD/gst" PATH="$BUILD/tools:$PATH"
+if ! command -v ffprobe > /dev/null; then
+  echo "SKIP vdb_tool_test: ffprobe not installed (Debian package ffmpeg)"
+  [ -n "${VDB_SKIP_LOG:-}" ] && echo "SKIP vdb_tool_test: ffprobe not installed (Debian package ffmpeg)" >> "$VDB_SKIP_LOG"
+  exit 77
+fi
+WORK="$(mktemp -d)"; trap 'rm -rf "$WORK"' EXIT
+S="$WORK/store"
+pass=0; fail=0
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1"; }
+check() { local name="$1"; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+between() { [ -n "$1" ] && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }  # between N MIN MAX
+
+record() {  # record STREAM ENCODER...: 4 s at 30 fps, 1 s segments
+  local stream="$1"; shift
+  gst-launch-1.0 -q videotestsrc num-buffers=120 pattern=ball ! \
+    video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! "$@" ! \
+    vdbsink location="$S" stream="$stream" max-segment-time=1000000000
+}
+record h264 x264enc key-int-max=30 bframes=2 speed-preset=ultrafast ! h264parse ! \
+  video/x-h264,stream-format=avc,alignment=au
+record bs x264enc key-int-max=30 bframes=0 speed-preset=ultrafast ! h264parse ! \
+  video/x-h264,stream-format=byte-stream,alignment=au
+record vp9 vp9enc deadline=1 cpu-used=8 keyframe-max-dist=30
+
+utc0() {  # utc0 STREAM: UTC ns of the stream's first frame
+  vdb info "$S" --json | tr -d ' \n' | sed 's/},{"bytes"/}\n{"bytes"/g' | grep "\"stream\":\"$1\"" \
+    | grep -oE '"utc_start":[0-9]+' | head -1 | cut -d: -f2
+}
+frames() { ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$1"; }
+start_time() { ffprobe -v error -select_streams v:0 -show_entries stream=start_time -of csv=p=0 "$1"; }
+decodes_clean() { [ -z "$(ffmpeg -nostdin -v error -i "$1" -f null - 2>&1)" ]; }
+near() { awk -v a="$1" -v b="$2" -v d="$3" 'BEGIN { exit !(a - b <= d && b - a <= d) }'; }
+
+# Whole streams, every container that holds the codec.
+for c in "h264 mp4" "h264 mkv" "bs mp4" "vp9 webm" "vp9 mkv"; do
+  set -- $c
+  out="$WORK/$1.$2"
+  if vdb export "$S" --stream "$1" --quiet "$out"; then
+    check "$1.$2 has 120 frames" [ "$(frames "$out")" = 120 ]
+    check "$1.$2 starts at 0" near "$(start_time "$out")" 0 0.07
+    check "$1.$2 decodes cleanly" decodes_clean "$out"
+  else bad "export $1.$2"; fi
+done
+
+# A range starting mid-GOP (1.5 s): the clip starts at the keyframe at 1 s,
+# at time 0, decodably, and runs to 3 s.
+U="$(utc0 h264)"
+if [ -n "$U" ] && vdb export "$S" --stream h264 --quiet --from $((U + 1500000000)) \
+    --to $((U + 3000000000)) "$WORK/range.mp4"; then
+  n="$(frames "$WORK/range.mp4")"
+  check "range starts at the keyframe before --from (60 frames: 1 s .. 3 s, got $n)" between "$n" 59 61
+  check "range starts at 0" near "$(start_time "$WORK/range.mp4")" 0 0.07
+  check "range decodes cleanly" decodes_clean "$WORK/range.mp4"
+else bad "export a range"; fi
+
+refused() {  # refused NAME WANT ARGS...: exit != 0, message has WANT, no file left
+  local name="$1" want="$2"; shift 2
+  local out="${*: -1}" msg rc=0
+  msg="$(vdb export "$S" "$@" 2>&1)" || rc=$?
+  if [ "$rc" != 0 ] && grep -q -- "$want" <<< "$msg" && [ ! -e "$out" ] && [ ! -e "$out.partial" ]; then
+    ok "$name"
+  else bad "$name (exit $rc: $msg)"; fi
+}
+refused "reversed range" "reversed" --stream h264 --from $((U + 3000000000)) --to $((U + 1000000000)) "$WORK/r.mp4"
+refused "range after the recording" "after the end" --stream h264 --from $((U + 99000000000)) "$WORK/late.mp4"
+refused "range before the recording" "before the start" --stream h264 --to $((U - 99000000000)) "$WORK/early.mp4"
+refused "H.264 into WebM" "WebM cannot hold H.264" --stream h264 "$WORK/x.webm"
+refused "VP9 into MP4" ".webm or .mkv" --stream vp9 "$WORK/x.mp4"
+refused "unknown container" "cannot tell the container" --stream h264 "$WORK/x.ts"
+refused "no extension" "cannot tell the container" --stream h264 "$WORK/noext"
+# A name that once was pasted into a pipeline description: now only a name.
+evil="$WORK/o.mp4\" videotestsrc num-buffers=1 ! filesink location=\"$WORK/injected"
+vdb export "$S" --stream h264 --quiet "$evil" > /dev/null 2>&1 || true
+check "an output name is never a pipeline" [ ! -e "$WORK/injected" ]
+
+# vdb info while a live source records: the open segment's frames count.
+gst-launch-1.0 -q -e videotestsrc is-live=true ! video/x-raw,width=160,height=120,framerate=30/1 ! \
+  x264enc tune=zerolatency key-int-max=30 speed-preset=ultrafast ! h264parse ! \
+  vdbsink location="$S" stream=live > /dev/null 2>&1 & REC=$!
+n=0
+for _ in $(seq 50); do  # up to 5 s for the first frames to reach the disk
+  sleep 0.1
+  n="$(vdb info "$S" --json | tr -d ' \n' | sed 's/},{"bytes"/}\n{"bytes"/g' \
+      | grep '"stream":"live"' | grep -oE '"frames":[0-9]+' | cut -d: -f2 || true)"
+  [ -n "$n" ] && [ "$n" -gt 10 ] && break
+done
+kill -INT $REC; wait $REC || true
+check "vdb info counts the frames of a segment being written ($n)" between "$n" 11 100000
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
