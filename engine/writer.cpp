@@ -27,6 +27,13 @@ Result<std::unique_ptr<Writer>> Writer::Open(Fs *fs, const std::string &store,
   }
   w->lock_ = std::move(lock).value();
   VDB_RETURN_IF_ERROR(w->Recover(report));
+  // The codec the stream holds: a stream keeps one codec for its life.
+  const auto &segs = w->catalog_.segments();
+  for (auto it = segs.rbegin(); it != segs.rend() && w->stream_codec_.empty(); ++it) {
+    auto json = ReadWholeFile(fs, MetaPath(w->dir_, it->id));
+    auto meta = json.ok() ? SegmentMetaFromJson(json.value()) : Result<SegmentMeta>(json.status());
+    if (meta.ok()) w->stream_codec_ = meta->codec;
+  }
   return w;
 }
 
@@ -116,6 +123,10 @@ Status Writer::SetCaps(const std::string &codec, const std::string &caps) {
   EventDispatch dispatch(this);  // after the lock is released
   std::lock_guard<std::mutex> l(mu_);
   if (caps == caps_) return Status::Ok();
+  if (!stream_codec_.empty() && codec != stream_codec_)
+    return Status(Code::kInvalidArgument,
+                  "stream '" + stream_ + "' holds " + stream_codec_ + ", not " + codec);
+  stream_codec_ = codec;
   codec_ = codec;
   caps_ = caps;
   return SealLocked();

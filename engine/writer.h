@@ -55,7 +55,9 @@ class Writer {
   ~Writer();  // Close()s; errors are lost: call Close() to see them.
 
   // Caps of the frames that follow. Different caps close the current segment;
-  // the next segment starts at the next keyframe with these caps.
+  // the next segment starts at the next keyframe with these caps. A stream
+  // holds one codec for its life: another codec is kInvalidArgument (record
+  // it into another stream), so every reader can play the stream through.
   Status SetCaps(const std::string &codec, const std::string &caps);
   // Appends a frame. kInvalidArgument if it cannot start a segment (not a
   // keyframe, no caps yet) or its timestamps go backwards; nothing is written
@@ -113,6 +115,7 @@ class Writer {
   std::unique_ptr<CatalogFile> catalog_file_;
   std::unique_ptr<SegmentWriter> seg_;
   std::string codec_, caps_;
+  std::string stream_codec_;  // the codec the stream holds (from its segments)
   bool split_ = false;
   uint64_t last_dts_ = kNoTime;
   uint64_t last_sync_pts_ = kNoTime;

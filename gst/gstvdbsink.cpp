@@ -85,6 +85,7 @@ struct VdbSinkState {
   guint64 utc_base = 0, utc_base_pts = 0;
   bool need_key = false;
   bool key_requested = false;
+  guint64 untimed_dropped = 0; /* frames dropped for lack of any timestamp */
   bool warned_no_headers = false;
   guint key_request_count = 0;
   /* Housekeeping thread: timed flushes and retention. */
@@ -330,6 +331,7 @@ static gboolean gst_vdb_sink_start(GstBaseSink *sink) {
   s->need_key = false;
   s->key_requested = false;
   s->last_in = s->last_dts = GST_CLOCK_TIME_NONE;
+  s->untimed_dropped = 0;
   s->h264.Clear();
   s->rstop = s->rkick = false;
   s->rkick = true; /* apply retention to what earlier runs left, right away */
@@ -383,6 +385,12 @@ static gboolean gst_vdb_sink_set_caps(GstBaseSink *sink, GstCaps *caps) {
   GST_INFO_OBJECT(self, "caps: %s", str);
   vdb::Status status = s->writer->SetCaps(codec, str);
   g_free(str);
+  if (status.code() == vdb::Code::kInvalidArgument) {
+    GST_ELEMENT_ERROR(self, STREAM, WRONG_TYPE, ("%s", status.message().c_str()),
+                      ("a stream keeps one codec: record %s into another stream (stream=...)",
+                       codec.c_str()));
+    return FALSE;
+  }
   if (!status.ok()) {
     GST_ELEMENT_ERROR(self, RESOURCE, WRITE, ("Could not seal the segment on a caps change"),
                       ("%s", status.ToString().c_str()));
@@ -459,11 +467,15 @@ static GstFlowReturn gst_vdb_sink_render(GstBaseSink *sink, GstBuffer *buf) {
   }
 
   guint64 pts = GST_BUFFER_PTS(buf), dts = GST_BUFFER_DTS(buf);
+  /* An elementary stream read from a file (filesrc ! h264parse) has DTS
+   * from its frame rate but no PTS: play it in decode order. */
+  if (!GST_CLOCK_TIME_IS_VALID(pts) && GST_CLOCK_TIME_IS_VALID(dts)) pts = dts;
   guint64 in_time = GST_CLOCK_TIME_IS_VALID(pts) ? pts : dts;
   bool key = !GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT);
   if (!GST_CLOCK_TIME_IS_VALID(in_time)) {
     GST_ELEMENT_WARNING(self, STREAM, FORMAT, ("Dropped a frame without timestamps"),
                         ("vdbsink needs a PTS or DTS on every buffer"));
+    s->untimed_dropped++;
     s->need_key = true;
     request_keyframe(self);
     return GST_FLOW_OK;
@@ -569,6 +581,12 @@ static GstFlowReturn gst_vdb_sink_render(GstBaseSink *sink, GstBuffer *buf) {
 static gboolean gst_vdb_sink_event(GstBaseSink *sink, GstEvent *event) {
   GstVdbSink *self = GST_VDB_SINK(sink);
   if (GST_EVENT_TYPE(event) == GST_EVENT_EOS && self->s->writer) {
+    if (self->s->untimed_dropped && !self->s->run_started)
+      GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("No frame had a timestamp: nothing was recorded"),
+                        ("vdb keeps the timestamps frames were recorded with. Give them some: "
+                         "a parser gives an elementary stream timestamps from its frame rate "
+                         "(filesrc ! h264parse ! vdbsink), or record from a container "
+                         "(qtdemux, matroskademux) or a live source."));
     vdb::Status st = self->s->writer->Close();
     if (!st.ok()) {
       GST_ELEMENT_ERROR(self, RESOURCE, CLOSE, ("Could not seal the last segment at EOS"),

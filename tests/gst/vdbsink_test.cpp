@@ -565,6 +565,81 @@ GST_START_TEST(test_sync_bus_handler_may_call_back_into_vdbsink) {
 }
 GST_END_TEST;
 
+// An H.264 elementary stream read from a file (no container): h264parse
+// gives DTS from the frame rate and no PTS; every frame is stored with
+// PTS = DTS and plays.
+GST_START_TEST(test_elementary_stream_import_gets_pts_from_dts) {
+  TempDir tmp;
+  std::string raw = tmp.path + "/in.h264";
+  RunResult enc;
+  Run("videotestsrc num-buffers=60 ! video/x-raw,format=I420,width=160,height=120,"
+      "framerate=30/1 ! x264enc bframes=0 key-int-max=30 speed-preset=ultrafast ! "
+      "video/x-h264,stream-format=byte-stream ! filesink location=" + raw,
+      &enc);
+  fail_unless(enc.eos);
+  RunResult r;
+  Run("filesrc location=" + raw + " ! h264parse ! vdbsink location=" + tmp.path + "/s", &r);
+  fail_unless(r.eos && r.errors.empty(), "%s", r.errors.empty() ? "no EOS" : r.errors[0].c_str());
+  auto got = ReadStore(tmp.path + "/s", "default");
+  fail_unless_equals_int(int(got.size()), 60);
+  for (size_t i = 0; i < got.size(); i++) {
+    fail_unless_equals_uint64(got[i].pts, got[i].dts);
+    if (i > 0) {  // one frame duration apart (h264parse adds durations: ±1 ns)
+      guint64 step = got[i].dts - got[i - 1].dts;
+      fail_unless(step >= GST_SECOND / 30 - 1 && step <= GST_SECOND / 30 + 1, "step %" G_GUINT64_FORMAT, step);
+    }
+  }
+}
+GST_END_TEST;
+
+// Frames with no timestamp at all: nothing can be stored, and EOS says so
+// with an error that tells what to add, never an empty stream and success.
+GST_START_TEST(test_no_timestamps_at_all_is_an_error) {
+  TempDir tmp;
+  Encoded e;
+  Encode(kH264, 10, &e);
+  GstHarness *h = SinkHarness("location=" + tmp.path);
+  GstBus *bus = gst_bus_new();
+  gst_element_set_bus(h->element, bus);
+  gst_harness_set_src_caps(h, gst_caps_ref(e.caps));
+  for (GstBuffer *b : e.buffers) {
+    GstBuffer *copy = gst_buffer_copy(b);
+    GST_BUFFER_PTS(copy) = GST_BUFFER_DTS(copy) = GST_CLOCK_TIME_NONE;
+    gst_harness_push(h, copy);
+  }
+  gst_harness_push_event(h, gst_event_new_eos());
+  GstMessage *m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+  fail_unless(m != NULL, "no error");
+  GError *err = NULL;
+  gst_message_parse_error(m, &err, NULL);
+  fail_unless(strstr(err->message, "No frame had a timestamp") != NULL, "%s", err->message);
+  g_error_free(err);
+  gst_message_unref(m);
+  gst_element_set_bus(h->element, NULL);
+  gst_object_unref(bus);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
+// A stream keeps one codec: VP9 after H.264 into the same stream is refused
+// with an error naming both (readers could not play through the switch).
+GST_START_TEST(test_codec_change_in_a_stream_is_refused) {
+  TempDir tmp;
+  const std::string raw =
+      "videotestsrc num-buffers=10 ! video/x-raw,format=I420,width=160,height=120,"
+      "framerate=30/1 ! ";
+  RunResult h264, vp9, other;
+  Run(raw + kH264 + " ! vdbsink location=" + tmp.path + " stream=cam", &h264);
+  fail_unless(h264.eos);
+  Run(raw + "vp9enc deadline=1 ! vdbsink location=" + tmp.path + " stream=cam", &vp9);
+  fail_unless(!vp9.errors.empty() && vp9.errors[0].find("holds h264, not vp9") != std::string::npos,
+              "%s", vp9.errors.empty() ? "accepted" : vp9.errors[0].c_str());
+  Run(raw + "vp9enc deadline=1 ! vdbsink location=" + tmp.path + " stream=other", &other);
+  fail_unless(other.eos && other.errors.empty());
+  fail_unless_equals_int(int(ReadStore(tmp.path, "cam").size()), 10);
+}
+GST_END_TEST;
+
 // System plugins the cases load into this binary's registry (test_plugins.h).
 #define BASE_PLUGINS "coreelements", "app", "videotestsrc"
 #define H264_PLUGINS BASE_PLUGINS, "x264", "videoparsersbad"
@@ -594,6 +669,9 @@ static Suite *vdbsink_suite(void) {
   VDB_ADD_TEST(tc, test_disk_full, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_bad_timestamps, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_sync_bus_handler_may_call_back_into_vdbsink, H264_PLUGINS);
+  VDB_ADD_TEST(tc, test_elementary_stream_import_gets_pts_from_dts, H264_PLUGINS);
+  VDB_ADD_TEST(tc, test_no_timestamps_at_all_is_an_error, H264_PLUGINS);
+  VDB_ADD_TEST(tc, test_codec_change_in_a_stream_is_refused, H264_PLUGINS, "vpx");
   return s;
 }
 
