@@ -50,8 +50,10 @@ GST_DEBUG_CATEGORY_STATIC(gst_vdb_sink_debug);
 #define DEFAULT_WALLCLOCK GST_VDB_WALLCLOCK_SYSTEM
 #define DEFAULT_SEND_KEYFRAME_REQUESTS TRUE
 #define RETENTION_PERIOD_MS 10000
-#define FLUSH_PERIOD_MS \
-  250 /* frames reach the OS (and followers) this fast, even if input stalls */
+/* Buffered frames reach the OS (followers, and safety from a kill -9) at
+ * most this long after they arrived, in wall-clock time: a live source's
+ * frames are written almost one by one, a fast one's in 64 KiB batches. */
+#define FLUSH_PERIOD_MS 10
 
 enum {
   PROP_0,

@@ -65,7 +65,7 @@ GST_DEBUG_CATEGORY_STATIC(gst_vdb_src_debug);
 #define DEFAULT_FOLLOW FALSE
 #define DEFAULT_GAPS GST_VDB_GAPS_PRESERVE
 #define DEFAULT_SKIP_CORRUPT TRUE
-#define FOLLOW_POLL_US (20 * 1000) /* how often a follower looks for new frames */
+#define FOLLOW_POLL_US (10 * 1000) /* how often a follower looks for new frames */
 
 enum {
   PROP_0,
@@ -98,6 +98,9 @@ struct VdbSrcState {
   std::unique_ptr<vdb::PlayCursor> cursor;
   vdb::Timeline timeline;
   bool collapse = false, follow = false, skip_corrupt = true;
+  /* The segment was configured while the stream held nothing (a follower
+   * that started first): send the real one with the first frames. */
+  bool segment_pending = false;
   std::string caps;              /* caps negotiated: of the segment playing */
   std::deque<GstBuffer *> queue; /* buffers ready to push */
   guint64 range_start = vdb::kNoTime, range_stop = vdb::kNoTime; /* recorded PTS */
@@ -278,13 +281,19 @@ static GstFlowReturn fill(GstVdbSrc *self) {
     vdb::PlayBatch batch;
     vdb::Status st;
     std::vector<GstBuffer *> bufs;
-    bool finished = false, new_caps = false, gap = false;
-    guint64 gap_at = 0, gap_len = 0;
+    bool finished = false, new_caps = false, gap = false, new_segment = false;
+    guint64 gap_at = 0, gap_len = 0, origin = 0;
     {
       std::lock_guard<std::mutex> l(s->mu);
       if (!s->cursor) return GST_FLOW_FLUSHING;
       st = s->cursor->Next(&batch);
       finished = s->cursor->finished();
+      if (st.ok() && s->segment_pending) {
+        rebuild_timeline(s);
+        s->segment_pending = false;
+        new_segment = true;
+        origin = s->timeline.ToOutput(s->timeline.origin());
+      }
       if (st.ok()) {
         new_caps = batch.caps != s->caps;
         if (new_caps) s->caps = batch.caps;
@@ -309,6 +318,13 @@ static GstFlowReturn fill(GstVdbSrc *self) {
                             ("%s", batch.caps.c_str()));
           return GST_FLOW_NOT_NEGOTIATED;
         }
+      }
+      if (new_segment) { /* a follower that started before the first frame */
+        GstSegment seg;
+        gst_segment_init(&seg, GST_FORMAT_TIME);
+        seg.start = seg.position = origin;
+        seg.time = 0;
+        gst_base_src_new_segment(GST_BASE_SRC(self), &seg);
       }
       if (gap) {
         GST_DEBUG_OBJECT(self, "gap at %" GST_TIME_FORMAT " for %" GST_TIME_FORMAT,
@@ -489,6 +505,15 @@ static gboolean gst_vdb_src_do_seek(GstBaseSrc *src, GstSegment *segment) {
   const vdb::Timeline &t = s->timeline;
   SeekRequest req = s->seek;
   s->seek = SeekRequest();
+  clear_queue(s);
+  if (t.empty()) { /* nothing recorded yet: the segment comes with the first frames */
+    vdb::PlayOptions o;
+    o.skip_corrupt = s->skip_corrupt;
+    (void)s->cursor->Seek(0, vdb::Snap::kBefore, o);
+    s->segment_pending = true;
+    return TRUE;
+  }
+  s->segment_pending = false;
   guint64 start = segment->start, stop = segment->stop;
   if (!req.set) { /* the initial segment: from stream time 0 */
     start = t.OutputAt(segment->start == GST_CLOCK_TIME_NONE ? 0 : segment->start);
@@ -506,7 +531,6 @@ static gboolean gst_vdb_src_do_seek(GstBaseSrc *src, GstSegment *segment) {
   vdb::PlayOptions o;
   o.keys_only = segment->flags & GST_SEGMENT_FLAG_TRICKMODE_KEY_UNITS;
   o.skip_corrupt = s->skip_corrupt;
-  clear_queue(s);
   if (segment->rate >= 0) {
     o.stop = stop == GST_CLOCK_TIME_NONE ? vdb::kNoTime : t.ToRecorded(stop);
     vdb::Snap snap = (req.flags & GST_SEEK_FLAG_KEY_UNIT) ? snap_of(req.flags) : vdb::Snap::kBefore;

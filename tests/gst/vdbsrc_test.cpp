@@ -440,6 +440,34 @@ GST_START_TEST(test_bframes_play_back_exactly_without_false_gaps) {
 }
 GST_END_TEST;
 
+// A follower started before the stream holds any frame: the first frames it
+// gets start at running time 0 (its segment is sent with them).
+GST_START_TEST(test_follower_started_before_the_first_frame) {
+  TempDir tmp;
+  Encoded e;
+  Encode(kH264, 60, &e);
+  GstHarness *w = gst_harness_new_parse(("vdbsink location=" + tmp.path + " stream=cam").c_str());
+  gst_harness_set_src_caps(w, gst_caps_ref(e.caps));
+  Playback p(Src(tmp.path, "follow=true") + kSink);
+  gst_element_set_state(p.pipeline, GST_STATE_PLAYING);
+  for (GstBuffer *b : e.buffers) gst_harness_push(w, gst_buffer_ref(b));
+  for (int i = 0; i < 60; i++) {
+    GstSample *s = gst_app_sink_try_pull_sample(GST_APP_SINK(p.sink), 10 * kSec);
+    fail_unless(s != NULL, "follow stalled after %d frames", i);
+    GstBuffer *b = gst_sample_get_buffer(s);
+    fail_unless_equals_uint64(GST_BUFFER_PTS(b), GST_BUFFER_PTS(e.buffers[size_t(i)]));
+    if (i == 0) {
+      GstClockTime rt =
+          gst_segment_to_running_time(gst_sample_get_segment(s), GST_FORMAT_TIME, GST_BUFFER_PTS(b));
+      fail_unless(rt < kSec / 10, "first frame at running time %" GST_TIME_FORMAT, GST_TIME_ARGS(rt));
+    }
+    gst_sample_unref(s);
+  }
+  gst_harness_push_event(w, gst_event_new_eos());
+  gst_harness_teardown(w);
+}
+GST_END_TEST;
+
 // While a follower waits for a writer, queries are answered and a flushing
 // seek goes through at once.
 GST_START_TEST(test_follow_answers_queries_and_seeks_while_waiting) {
@@ -688,6 +716,7 @@ static Suite *vdbsrc_suite(void) {
   VDB_ADD_TEST(tc, test_follow_a_live_writer, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_bframes_play_back_exactly_without_false_gaps, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_follow_answers_queries_and_seeks_while_waiting, H264_PLUGINS);
+  VDB_ADD_TEST(tc, test_follower_started_before_the_first_frame, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_playbin_uri_and_mp4_export, H264_PLUGINS, PLAYBIN_PLUGINS, "isomp4");
   VDB_ADD_TEST(tc, test_errors, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_headers_resent_after_seek, H264_PLUGINS, "libav");
