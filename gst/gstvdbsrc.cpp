@@ -23,6 +23,8 @@
  * H.264 byte-stream keyframes get their SPS/PPS after every jump, so a
  * decoder can start anywhere.
  *
+ * With `live-edge=true` playback starts at the newest keyframe (with
+ * `follow=true`: a live view; URI `vdb:///store?stream=cam1&live=1`).
  * With `follow=true`, playback waits at the end of the recording for frames
  * a live writer appends, and never ends by itself (stop the pipeline, or set
  * `stop-time`). Retention may delete footage while it plays: the segment
@@ -65,6 +67,7 @@ GST_DEBUG_CATEGORY_STATIC(gst_vdb_src_debug);
 #define DEFAULT_FOLLOW FALSE
 #define DEFAULT_GAPS GST_VDB_GAPS_PRESERVE
 #define DEFAULT_SKIP_CORRUPT TRUE
+#define DEFAULT_LIVE_EDGE FALSE
 #define FOLLOW_POLL_US (10 * 1000) /* how often a follower looks for new frames */
 
 enum {
@@ -76,6 +79,7 @@ enum {
   PROP_FOLLOW,
   PROP_GAPS,
   PROP_SKIP_CORRUPT,
+  PROP_LIVE_EDGE,
 };
 
 enum { SIGNAL_GET_RANGES, SIGNAL_UTC_TO_STREAM_TIME, SIGNAL_STREAM_TIME_TO_UTC, LAST_SIGNAL };
@@ -120,6 +124,7 @@ struct _GstVdbSrc {
   gboolean follow;
   GstVdbGaps gaps;
   gboolean skip_corrupt;
+  gboolean live_edge;
   VdbSrcState *s;
 };
 
@@ -355,7 +360,7 @@ static gboolean gst_vdb_src_start(GstBaseSrc *src) {
   std::string start = self->start_time ? self->start_time : "";
   std::string stop = self->stop_time ? self->stop_time : "";
   bool follow = self->follow, collapse = self->gaps == GST_VDB_GAPS_COLLAPSE;
-  bool skip_corrupt = self->skip_corrupt;
+  bool skip_corrupt = self->skip_corrupt, live_edge = self->live_edge;
   GST_OBJECT_UNLOCK(self);
   if (location.empty()) {
     GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No store location set"),
@@ -403,6 +408,11 @@ static gboolean gst_vdb_src_start(GstBaseSrc *src) {
   s->timeline = vdb::Timeline::Build(s->reader->segments(), vdb::kNoTime, collapse);
   if (utc[0]) s->range_start = s->timeline.UtcToPts(utc[0]);
   if (utc[1]) s->range_stop = s->timeline.UtcToPts(utc[1]);
+  if (live_edge && !s->reader->segments().empty()) { /* from the newest keyframe */
+    auto last = s->reader->SegmentById(s->reader->segments().back().id);
+    if (last.ok() && (*last)->keyframe_count())
+      s->range_start = (*last)->entry((*last)->keyframe((*last)->keyframe_count() - 1)).pts;
+  }
   rebuild_timeline(s);
   /* The caps of the segment playback starts in: what negotiation offers. */
   s->caps.clear();
@@ -724,12 +734,16 @@ static gboolean gst_vdb_src_uri_set_uri(GstURIHandler *handler, const gchar *uri
   const gchar *start = gst_uri_get_query_value(u, "start");
   const gchar *stop = gst_uri_get_query_value(u, "stop");
   const gchar *follow = gst_uri_get_query_value(u, "follow");
+  const gchar *live = gst_uri_get_query_value(u, "live");
   g_object_set(self, "location", path, "stream", stream ? stream : DEFAULT_STREAM, "start-time",
                start, "stop-time", stop, NULL);
   g_free(path);
   if (follow)
     g_object_set(self, "follow",
                  g_ascii_strcasecmp(follow, "true") == 0 || g_str_equal(follow, "1"), NULL);
+  if (live) /* live=1: watch a recording in progress from its newest keyframe */
+    g_object_set(self, "live-edge", g_ascii_strcasecmp(live, "true") == 0 || g_str_equal(live, "1"),
+                 "follow", g_ascii_strcasecmp(live, "true") == 0 || g_str_equal(live, "1"), NULL);
   gst_uri_unref(u);
   return TRUE;
 }
@@ -774,6 +788,9 @@ static void gst_vdb_src_set_property(GObject *object, guint prop_id, const GValu
     case PROP_SKIP_CORRUPT:
       self->skip_corrupt = g_value_get_boolean(value);
       break;
+    case PROP_LIVE_EDGE:
+      self->live_edge = g_value_get_boolean(value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -807,6 +824,9 @@ static void gst_vdb_src_get_property(GObject *object, guint prop_id, GValue *val
     case PROP_SKIP_CORRUPT:
       g_value_set_boolean(value, self->skip_corrupt);
       break;
+    case PROP_LIVE_EDGE:
+      g_value_set_boolean(value, self->live_edge);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -835,6 +855,7 @@ static void gst_vdb_src_init(GstVdbSrc *self) {
   self->follow = DEFAULT_FOLLOW;
   self->gaps = DEFAULT_GAPS;
   self->skip_corrupt = DEFAULT_SKIP_CORRUPT;
+  self->live_edge = DEFAULT_LIVE_EDGE;
   self->s = new VdbSrcState();
   g_mutex_init(&self->s->lock);
   g_cond_init(&self->s->cond);
@@ -887,6 +908,12 @@ static void gst_vdb_src_class_init(GstVdbSrcClass *klass) {
                            "Skip a damaged segment with a warning instead of stopping with an "
                            "error",
                            DEFAULT_SKIP_CORRUPT, rw_ready));
+  g_object_class_install_property(
+      gobject_class, PROP_LIVE_EDGE,
+      g_param_spec_boolean("live-edge", "Live edge",
+                           "Start at the newest keyframe instead of the oldest footage (stream "
+                           "time 0 is there); with follow=true, watch a recording live",
+                           DEFAULT_LIVE_EDGE, rw_ready));
 
   /**
    * GstVdbSrc::get-ranges:

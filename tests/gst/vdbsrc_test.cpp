@@ -468,6 +468,18 @@ GST_START_TEST(test_follower_started_before_the_first_frame) {
 }
 GST_END_TEST;
 
+// live-edge=true starts at the newest keyframe, stream time 0 there.
+GST_START_TEST(test_live_edge_starts_at_the_newest_keyframe) {
+  TempDir tmp;
+  GstClockTime t0 = Record(tmp.path, 150);  // keyframes at 0, 1, ..., 4 s
+  Playback p(Src(tmp.path, "live-edge=true") + kSink);
+  auto out = p.Drain();
+  fail_unless_equals_int(int(out.size()), 30);
+  fail_unless_equals_uint64(out[0].pts, t0 + 4 * kSec);
+  fail_unless_equals_uint64(out[0].seg_start, t0 + 4 * kSec);
+}
+GST_END_TEST;
+
 // While a follower waits for a writer, queries are answered and a flushing
 // seek goes through at once.
 GST_START_TEST(test_follow_answers_queries_and_seeks_while_waiting) {
@@ -717,6 +729,7 @@ static Suite *vdbsrc_suite(void) {
   VDB_ADD_TEST(tc, test_bframes_play_back_exactly_without_false_gaps, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_follow_answers_queries_and_seeks_while_waiting, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_follower_started_before_the_first_frame, H264_PLUGINS);
+  VDB_ADD_TEST(tc, test_live_edge_starts_at_the_newest_keyframe, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_playbin_uri_and_mp4_export, H264_PLUGINS, PLAYBIN_PLUGINS, "isomp4");
   VDB_ADD_TEST(tc, test_errors, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_headers_resent_after_seek, H264_PLUGINS, "libav");
