@@ -238,6 +238,90 @@ GST_START_TEST(test_discoverer_reports_duration_and_codec) {
 }
 GST_END_TEST;
 
+// playbin3 and uridecodebin (the other autoplugging paths) play every frame
+// with the right caps, for an avc store with B-frames and a VP9 store.
+GST_START_TEST(test_playbin3_and_uridecodebin_play_every_frame) {
+  for (const Format &f : {kFormats[3], kFormats[5]}) {
+    TempDir tmp;
+    RecordPipeline(tmp.path, f, 30);
+    for (const char *client : {"playbin3", "uridecodebin"}) {
+      Seen seen;
+      GstElement *p;
+      if (std::string(client) == "playbin3") {
+        p = gst_element_factory_make("playbin3", NULL);
+        g_object_set(p, "uri", Uri(tmp.path).c_str(), "video-sink", SyncedSink(&seen), NULL);
+      } else {
+        p = gst_pipeline_new(NULL);
+        GstElement *dec = gst_element_factory_make("uridecodebin", NULL);
+        GstElement *sink = SyncedSink(&seen);
+        g_object_set(dec, "uri", Uri(tmp.path).c_str(), "caps",
+                     gst_caps_from_string("video/x-raw"), NULL);
+        gst_bin_add_many(GST_BIN(p), dec, sink, NULL);
+        g_signal_connect(dec, "pad-added", G_CALLBACK(+[](GstElement *, GstPad *pad, gpointer d) {
+                           GstPad *sinkpad = gst_element_get_static_pad(GST_ELEMENT(d), "sink");
+                           if (!gst_pad_is_linked(sinkpad)) gst_pad_link(pad, sinkpad);
+                           gst_object_unref(sinkpad);
+                         }),
+                         sink);
+      }
+      std::string err;
+      GstClockTime spent = PlayToEos(p, &err);
+      fail_unless(err.empty(), "%s %s: %s", client, f.name, err.c_str());
+      fail_unless_equals_int(seen.frames, 30);
+      fail_unless(seen.first_running < kSec / 10);
+      fail_unless(spent >= 900 * GST_MSECOND, "%s %s: 1 s played in %" GST_TIME_FORMAT, client,
+                  f.name, GST_TIME_ARGS(spent));
+      gst_element_set_state(p, GST_STATE_NULL);
+      gst_object_unref(p);
+    }
+  }
+}
+GST_END_TEST;
+
+// Rates and trick modes through playbin, on the pipeline clock: rate 2
+// plays 2 s in about 1 s; rate -1 plays every frame backwards from the end;
+// key-unit trick mode at rate 4 shows keyframes only.
+GST_START_TEST(test_playbin_rates_and_trick_modes) {
+  TempDir tmp;
+  RecordPipeline(tmp.path, kFormats[1], 60);  // 2 s, B-frames, a keyframe every 0.5 s
+  struct Case {
+    double rate;
+    GstSeekFlags flags;
+    int min_frames, max_frames;
+    GstClockTime min_spent, max_spent;
+  } cases[] = {
+      {2.0, GST_SEEK_FLAG_NONE, 60, 60, 900 * GST_MSECOND, 1500 * GST_MSECOND},
+      {-1.0, GST_SEEK_FLAG_NONE, 58, 60, 1800 * GST_MSECOND, 4 * kSec},
+      {4.0, GstSeekFlags(GST_SEEK_FLAG_TRICKMODE | GST_SEEK_FLAG_TRICKMODE_KEY_UNITS), 3, 5, 0,
+       1500 * GST_MSECOND},
+  };
+  for (const Case &c : cases) {
+    Seen seen;
+    GstElement *p = gst_element_factory_make("playbin", NULL);
+    g_object_set(p, "uri", Uri(tmp.path).c_str(), "video-sink", SyncedSink(&seen), NULL);
+    gst_element_set_state(p, GST_STATE_PAUSED);
+    fail_unless(gst_element_get_state(p, NULL, NULL, 30 * kSec) == GST_STATE_CHANGE_SUCCESS);
+    seen = Seen();  // the streaming thread waits in preroll: count from the seek on
+    fail_unless(gst_element_seek(p, c.rate, GST_FORMAT_TIME,
+                                 GstSeekFlags(GST_SEEK_FLAG_FLUSH | c.flags), GST_SEEK_TYPE_SET, 0,
+                                 GST_SEEK_TYPE_SET, gint64(2 * kSec)));
+    fail_unless(gst_element_get_state(p, NULL, NULL, 30 * kSec) == GST_STATE_CHANGE_SUCCESS);
+    std::string err;
+    GstClockTime spent = PlayToEos(p, &err);
+    fail_unless(err.empty(), "rate %.1f: %s", c.rate, err.c_str());
+    fail_unless(seen.frames >= c.min_frames && seen.frames <= c.max_frames, "rate %.1f: %d frames",
+                c.rate, seen.frames);
+    if (c.rate < 0)
+      fail_unless(seen.first_stream > 1900 * GST_MSECOND, "reverse started at %" GST_TIME_FORMAT,
+                  GST_TIME_ARGS(seen.first_stream));
+    fail_unless(spent >= c.min_spent && spent <= c.max_spent, "rate %.1f took %" GST_TIME_FORMAT,
+                c.rate, GST_TIME_ARGS(spent));
+    gst_element_set_state(p, GST_STATE_NULL);
+    gst_object_unref(p);
+  }
+}
+GST_END_TEST;
+
 // System plugins the cases load into this binary's registry (test_plugins.h).
 #define RECORD_PLUGINS "coreelements", "videotestsrc", "x264", "videoparsersbad", "vpx", "app"
 #define PLAY_PLUGINS "playback", "typefindfunctions", "libav", "videoconvertscale", "app"
@@ -251,6 +335,8 @@ static Suite *clients_suite(void) {
   VDB_ADD_TEST(tc, test_caps_query_answers_the_stored_caps, RECORD_PLUGINS);
   VDB_ADD_TEST(tc, test_playbin_seek_lands_where_asked, RECORD_PLUGINS, PLAY_PLUGINS);
   VDB_ADD_TEST(tc, test_discoverer_reports_duration_and_codec, RECORD_PLUGINS, PLAY_PLUGINS);
+  VDB_ADD_TEST(tc, test_playbin3_and_uridecodebin_play_every_frame, RECORD_PLUGINS, PLAY_PLUGINS);
+  VDB_ADD_TEST(tc, test_playbin_rates_and_trick_modes, RECORD_PLUGINS, PLAY_PLUGINS);
   return s;
 }
 
