@@ -13,7 +13,7 @@ if ! command -v ffprobe > /dev/null; then
   [ -n "${VDB_SKIP_LOG:-}" ] && echo "SKIP vdb_tool_test: ffprobe not installed (Debian package ffmpeg)" >> "$VDB_SKIP_LOG"
   exit 77
 fi
-WORK="$(mktemp -d)"; trap 'rm -rf "$WORK"' EXIT
+WORK="$(mktemp -d)"; trap '[ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
 S="$WORK/store"
 pass=0; fail=0
 ok() { pass=$((pass + 1)); echo "ok   $1"; }
@@ -37,7 +37,7 @@ utc0() {  # utc0 STREAM: UTC ns of the stream's first frame
   vdb info "$S" --json | tr -d ' \n' | sed 's/},{"bytes"/}\n{"bytes"/g' | grep "\"stream\":\"$1\"" \
     | grep -oE '"utc_start":[0-9]+' | head -1 | cut -d: -f2
 }
-frames() { ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$1"; }
+frames() { ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$1" | grep -m1 .; }
 start_time() { ffprobe -v error -select_streams v:0 -show_entries stream=start_time -of csv=p=0 "$1"; }
 decodes_clean() { [ -z "$(ffmpeg -nostdin -v error -i "$1" -f null - 2>&1)" ]; }
 near() { awk -v a="$1" -v b="$2" -v d="$3" 'BEGIN { exit !(a - b <= d && b - a <= d) }'; }
@@ -63,6 +63,27 @@ if [ -n "$U" ] && vdb export "$S" --stream h264 --quiet --from $((U + 1500000000
   check "range starts at 0" near "$(start_time "$WORK/range.mp4")" 0 0.07
   check "range decodes cleanly" decodes_clean "$WORK/range.mp4"
 else bad "export a range"; fi
+
+# The muxers and hlssink2 straight after vdbsrc, as a pipeline user writes them.
+mux() {  # mux STREAM PARSER MUXER...
+  local stream="$1" parser="$2"; shift 2
+  gst-launch-1.0 -q vdbsrc location="$S" stream="$stream" ! "$parser" ! "$@" > /dev/null
+}
+if mux h264 h264parse mp4mux ! filesink location="$WORK/p.mp4"; then
+  check "vdbsrc ! mp4mux: 120 frames from 0, clean" eval '[ "$(frames "$WORK/p.mp4")" = 120 ] && near "$(start_time "$WORK/p.mp4")" 0 0.07 && decodes_clean "$WORK/p.mp4"'
+else bad "vdbsrc ! mp4mux"; fi
+if mux vp9 vp9parse webmmux ! filesink location="$WORK/p.webm"; then
+  check "vdbsrc ! webmmux: 120 frames from 0, clean" eval '[ "$(frames "$WORK/p.webm")" = 120 ] && near "$(start_time "$WORK/p.webm")" 0 0.07 && decodes_clean "$WORK/p.webm"'
+else bad "vdbsrc ! webmmux"; fi
+mkdir -p "$WORK/hls"
+if gst-inspect-1.0 hlssink2 > /dev/null 2>&1; then
+  if mux bs h264parse hlssink2 target-duration=1 max-files=0 playlist-length=0 \
+      location="$WORK/hls/s%05d.ts" playlist-location="$WORK/hls/p.m3u8"; then
+    check "vdbsrc ! hlssink2: the playlist plays 120 frames, clean" eval '[ "$(frames "$WORK/hls/p.m3u8")" = 120 ] && decodes_clean "$WORK/hls/p.m3u8"'
+  else bad "vdbsrc ! hlssink2"; fi
+else
+  echo "skip hlssink2: not installed (gstreamer1.0-plugins-bad)"
+fi
 
 refused() {  # refused NAME WANT ARGS...: exit != 0, message has WANT, no file left
   local name="$1" want="$2"; shift 2
