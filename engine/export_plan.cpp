@@ -17,12 +17,6 @@ Status Invalid(const std::string &msg) {
 
 }  // namespace
 
-std::string CodecOfCaps(const std::string &caps) {
-  if (caps.rfind("video/x-h264", 0) == 0) return "h264";
-  if (caps.rfind("video/x-vp9", 0) == 0) return "vp9";
-  return "";
-}
-
 Result<ExportPlan> PlanExport(Reader *reader, const std::string &out_name, uint64_t from_utc,
                               uint64_t to_utc) {
   ExportPlan p;
@@ -68,7 +62,7 @@ Result<ExportPlan> PlanExport(Reader *reader, const std::string &out_name, uint6
       return Invalid("the codec changes inside the range (" + p.codec + " then " +
                      CodecOfCaps((*s)->caps()) + "): export each part on its own");
   }
-  if (p.codec.empty()) return Invalid("unknown codec: " + seg->caps());
+  if (p.codec != "h264" && p.codec != "vp9") return Invalid("cannot export " + p.codec);
   if (p.container == Container::kMp4 && p.codec == "vp9")
     return Invalid("VP9 cannot be exported to MP4 here (GStreamer 1.22's mp4mux fails on "
                    "VP9): name the output .webm or .mkv");

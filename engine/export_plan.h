@@ -32,7 +32,4 @@ struct ExportPlan {
 Result<ExportPlan> PlanExport(Reader *reader, const std::string &out_name, uint64_t from_utc,
                               uint64_t to_utc);
 
-// "h264", "vp9", ... from a caps string; empty if not a stored codec.
-std::string CodecOfCaps(const std::string &caps);
-
 }  // namespace vdb

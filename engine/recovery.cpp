@@ -91,7 +91,7 @@ Result<SegmentMeta> RecoverSegment(Fs *fs, const std::string &dir, uint64_t id,
   m.info.id = id;
   m.stream = stream;
   m.caps = scan.config;
-  if (m.codec.empty()) m.codec = m.caps.substr(0, m.caps.find_first_of(",; "));
+  if (m.codec.empty()) m.codec = CodecOfCaps(m.caps);
   m.info.state = SegmentState::kRecovered;
   m.info.bytes = scan.end;
   m.info.frames = 0;

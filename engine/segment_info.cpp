@@ -37,6 +37,12 @@ uint64_t TimeFrom(const nlohmann::json &j) {
 
 }  // namespace
 
+std::string CodecOfCaps(const std::string &caps) {
+  if (caps.rfind("video/x-h264", 0) == 0) return "h264";
+  if (caps.rfind("video/x-vp9", 0) == 0) return "vp9";
+  return caps.substr(0, caps.find_first_of(",; "));
+}
+
 std::string SegmentMetaToJson(const SegmentMeta &m) {
   nlohmann::json j = {
       {"format_version", m.format_version},

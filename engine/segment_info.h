@@ -47,6 +47,10 @@ struct SegmentMeta {
 };
 
 std::string SegmentMetaToJson(const SegmentMeta &m);
+
+// The codec name stored in metadata ("h264", "vp9") for a caps string; the
+// media type itself for one vdb does not name.
+std::string CodecOfCaps(const std::string &caps);
 Result<SegmentMeta> SegmentMetaFromJson(const std::string &json);
 
 // File names inside a stream directory.

@@ -85,6 +85,12 @@ Status Writer::Recover(RecoveryReport *report) {
     auto m = RecoverSegment(fs_, dir_, s.id, stream_, &item);
     report->segments.push_back(item);
     if (m.ok()) {
+      // The open-state JSON is synced only when sealed: after a power loss
+      // the UTC may be known only from the catalog's OPEN record.
+      if (!m->info.utc_start && s.utc_start) {
+        m->info.utc_start = s.utc_start;
+        VDB_RETURN_IF_ERROR(WriteFileAtomic(fs_, MetaPath(dir_, s.id), SegmentMetaToJson(m.value())));
+      }
       updates.push_back({CatalogOp::kSealed, m->info});
     } else if (m.status().code() == Code::kNotFound) {
       updates.push_back({CatalogOp::kDeleted, s});
