@@ -144,7 +144,7 @@ Result<std::unique_ptr<CatalogFile>> CatalogFile::Open(Fs *fs, const std::string
                                                        const Catalog &loaded) {
   std::string path = Catalog::Path(dir);
   if (loaded.valid_size() == 0) {  // missing or torn header: start a fresh file
-    VDB_RETURN_IF_ERROR(Rewrite(fs, dir, loaded.segments()));
+    VDB_RETURN_IF_ERROR(Rewrite(fs, dir, loaded.segments(), loaded.max_id()));
   }
   VDB_ASSIGN_OR_RETURN(auto f, fs->Open(path, OpenMode::kAppend));
   if (loaded.valid_size() != 0 && loaded.torn_bytes() != 0) {
@@ -157,8 +157,9 @@ Result<std::unique_ptr<CatalogFile>> CatalogFile::Open(Fs *fs, const std::string
 }
 
 Status CatalogFile::Rewrite(Fs *fs, const std::string &dir,
-                            const std::vector<SegmentInfo> &segments) {
-  std::string data(kFileHeaderSize + segments.size() * kCatalogRecordSize, '\0');
+                            const std::vector<SegmentInfo> &segments, uint64_t max_id) {
+  bool tombstone = max_id > (segments.empty() ? 0 : segments.back().id);
+  std::string data(kFileHeaderSize + (segments.size() + tombstone) * kCatalogRecordSize, '\0');
   auto *p = reinterpret_cast<uint8_t *>(data.data());
   FileHeader h{FileKind::kCatalog, kFormatVersion, NewEpoch()};
   EncodeFileHeader(h, p);
@@ -166,6 +167,11 @@ Status CatalogFile::Rewrite(Fs *fs, const std::string &dir,
   for (const auto &s : segments) {
     Catalog::EncodeRecord(s.sealed() ? CatalogOp::kSealed : CatalogOp::kOpen, s, p);
     p += kCatalogRecordSize;
+  }
+  if (tombstone) {  // the highest id given out, deleted since: keeps ids unique
+    SegmentInfo gone;
+    gone.id = max_id;
+    Catalog::EncodeRecord(CatalogOp::kDeleted, gone, p);
   }
   return WriteFileAtomic(fs, Catalog::Path(dir), data);
 }

@@ -68,8 +68,11 @@ class CatalogFile {
   // Opens (creating with a header if needed) and cuts a torn tail.
   static Result<std::unique_ptr<CatalogFile>> Open(Fs *fs, const std::string &dir,
                                                    const Catalog &loaded);
-  // Writes a fresh catalog holding exactly `segments` (temp + rename).
-  static Status Rewrite(Fs *fs, const std::string &dir, const std::vector<SegmentInfo> &segments);
+  // Writes a fresh catalog holding exactly `segments` (temp + rename). When
+  // `max_id` is above the last of them (its segment was deleted), a DELETED
+  // record for it is kept, so that ids are never given out again.
+  static Status Rewrite(Fs *fs, const std::string &dir, const std::vector<SegmentInfo> &segments,
+                        uint64_t max_id = 0);
   // Appends one record; with `sync`, makes it durable.
   Status Append(CatalogOp op, const SegmentInfo &info, bool sync);
   Status Sync() { return file_->Sync(); }

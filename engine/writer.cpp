@@ -6,6 +6,11 @@
 
 namespace vdb {
 
+// The catalog is rewritten once it holds this many records more than live
+// segments (superseded OPENs, DELETEDs): its size stays proportional to what
+// the stream holds, however long it records.
+constexpr uint64_t kCompactSlack = 256;
+
 Result<std::unique_ptr<Writer>> Writer::Open(Fs *fs, const std::string &store,
                                              const std::string &stream,
                                              const WriterOptions &options, RecoveryReport *report) {
@@ -99,8 +104,8 @@ Status Writer::Recover(RecoveryReport *report) {
     }
   }
   for (const auto &u : updates) catalog_.Apply(u.first, u.second);
-  if (rewrite || catalog_.dead_records() > catalog_.segments().size() + 1024) {
-    VDB_RETURN_IF_ERROR(CatalogFile::Rewrite(fs_, dir_, catalog_.segments()));
+  if (rewrite || catalog_.dead_records() > catalog_.segments().size() + kCompactSlack) {
+    VDB_RETURN_IF_ERROR(CatalogFile::Rewrite(fs_, dir_, catalog_.segments(), catalog_.max_id()));
     VDB_ASSIGN_OR_RETURN(catalog_, Catalog::Load(fs_, dir_));
     updates.clear();
   }
@@ -289,7 +294,17 @@ Status Writer::DeleteLocked(uint64_t id) {
     Status st = fs_->Remove(p);
     if (!st.ok() && st.code() != Code::kNotFound) return st;
   }
-  return fs_->SyncDir(dir_);
+  VDB_RETURN_IF_ERROR(fs_->SyncDir(dir_));
+  return catalog_.dead_records() > catalog_.segments().size() + kCompactSlack ? CompactLocked()
+                                                                              : Status::Ok();
+}
+
+Status Writer::CompactLocked() {
+  VDB_RETURN_IF_ERROR(CatalogFile::Rewrite(fs_, dir_, catalog_.segments(), catalog_.max_id()));
+  VDB_ASSIGN_OR_RETURN(catalog_, Catalog::Load(fs_, dir_));
+  VDB_ASSIGN_OR_RETURN(catalog_file_, CatalogFile::Open(fs_, dir_, catalog_));
+  catalog_dirty_ = false;
+  return Status::Ok();
 }
 
 Status Writer::DeleteSegment(uint64_t id) {

@@ -104,6 +104,8 @@ class Writer {
   Status SealLocked();
   Status SyncLocked();
   Status DeleteLocked(uint64_t id);
+  // Rewrites the catalog with the live segments only (readers reload it).
+  Status CompactLocked();
   bool DueLocked(const Frame *next) const;
 
   mutable std::mutex mu_;
