@@ -95,13 +95,16 @@ Status PlayCursor::NextForward(PlayBatch *out) {
     if (!segr.ok()) {
       const SegmentInfo *next = After(seg_id_);
       if (segr.status().code() == Code::kNotFound) {
-        // Deleted before we opened it: retention removes the oldest first,
-        // so continue at the oldest footage that remains.
-        const auto &segs = reader_->segments();
-        if (segs.empty() || segs.front().id < seg_id_) return segr.status();
+        // Deleted before we opened it (our catalog may be older than the
+        // deletion): retention removes the oldest first, so continue at the
+        // oldest footage newer than this that remains.
+        bool changed;
+        VDB_RETURN_IF_ERROR(reader_->Refresh(&changed));
+        next = After(seg_id_);
+        if (!next) return Status(Code::kEnd, "end of stream");
         warning_ = "footage was deleted while playing: continued at segment " +
-                   std::to_string(segs.front().id);
-        Enter(segs.front().id);
+                   std::to_string(next->id);
+        Enter(next->id);
         discont_ = true;
         continue;
       }
