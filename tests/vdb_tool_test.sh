@@ -116,8 +116,13 @@ for _ in $(seq 50); do  # up to 5 s for the first frames to reach the disk
       | grep '"stream":"live"' | grep -oE '"frames":[0-9]+' | cut -d: -f2 || true)"
   [ -n "$n" ] && [ "$n" -gt 10 ] && break
 done
-kill -INT $REC; wait $REC || true
 check "vdb info counts the frames of a segment being written ($n)" between "$n" 11 100000
+# prune and repair go on past a stream being recorded, and say so.
+rc=0; msg="$(vdb prune "$S" --older-than 1s 2>&1)" || rc=$?
+check "prune skips the busy stream, prunes the others (exit $rc)" eval '[ "$rc" = 1 ] && grep -q "stream .live. is being recorded" <<< "$msg" && grep -q "deleted h264" <<< "$msg"'
+rc=0; msg="$(vdb repair "$S" 2>&1)" || rc=$?
+check "repair skips the busy stream, repairs the others (exit $rc)" eval '[ "$rc" = 1 ] && grep -q "stream .live. is being recorded" <<< "$msg" && grep -q "stream .vp9.: nothing to repair" <<< "$msg"'
+kill -INT $REC; wait $REC || true
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -198,19 +198,33 @@ int Verify(const std::string &store, bool as_json) {
   return problems.empty() ? 0 : 1;
 }
 
+// A stream being recorded is locked: say so and go on with the others.
+void Busy(const std::string &cmd, const std::string &stream, json *busy, bool as_json) {
+  busy->push_back(stream);
+  if (!as_json)
+    std::fprintf(stderr, "vdb %s: stream '%s' is being recorded: skipped (its recorder applies "
+                         "its own retention and recovery)\n",
+                 cmd.c_str(), stream.c_str());
+}
+
 int Repair(const std::string &store) {
   Status st = PrepareStore(DefaultFs(), store, false);
   if (!st.ok()) return Fail(st);
   auto names = ListStreams(DefaultFs(), store);
   if (!names.ok()) return Fail(names.status());
+  json busy = json::array();
   for (const auto &n : names.value()) {
     RecoveryReport rep;
     auto w = Writer::Open(DefaultFs(), store, n, {}, &rep);
+    if (!w.ok() && w.status().code() == Code::kLocked) {
+      Busy("repair", n, &busy, false);
+      continue;
+    }
     if (!w.ok()) return Fail(w.status());
     std::printf("stream '%s': %s\n", n.c_str(),
                 rep.empty() ? "nothing to repair" : rep.ToString().c_str());
   }
-  return 0;
+  return busy.empty() ? 0 : 1;
 }
 
 // Parses "7d", "12h", "30m", "45s" (or plain ns).
@@ -233,9 +247,13 @@ bool ParseAge(const std::string &s, uint64_t *ns) {
 // Deletes segments through the stream's writer lock (refused while recording).
 int Delete(const std::string &store, const std::vector<std::string> &streams,
            const std::function<bool(const SegmentInfo &)> &doomed, bool as_json) {
-  json deleted = json::array();
+  json deleted = json::array(), busy = json::array();
   for (const auto &name : streams) {
     auto w = Writer::Open(DefaultFs(), store, name, {}, nullptr);
+    if (!w.ok() && w.status().code() == Code::kLocked && streams.size() > 1) {
+      Busy("prune", name, &busy, as_json);
+      continue;
+    }
     if (!w.ok()) return Fail(w.status());
     for (const auto &s : (*w)->segments()) {
       if (!s.sealed() || !doomed(s)) continue;
@@ -246,10 +264,11 @@ int Delete(const std::string &store, const std::vector<std::string> &streams,
     }
   }
   if (as_json)
-    std::printf("%s\n", json{{"deleted", deleted}}.dump(2).c_str());
+    std::printf("%s\n", json{{"deleted", deleted}, {"busy", busy}}.dump(2).c_str());
   else
-    std::printf("%zu segment(s) deleted\n", deleted.size());
-  return 0;
+    std::printf("%zu segment(s) deleted%s\n", deleted.size(),
+                busy.empty() ? "" : ", busy streams skipped");
+  return busy.empty() ? 0 : 1;
 }
 
 uint64_t NowUtc() {
