@@ -27,6 +27,7 @@
 
 #include <condition_variable>
 #include <memory>
+#include <atomic>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -76,7 +77,13 @@ static guint gst_vdb_sink_signals[LAST_SIGNAL];
 
 /* Everything C++ lives here; created in init, destroyed in finalize. */
 struct VdbSinkState {
-  std::unique_ptr<vdb::Writer> writer;
+  /* Set in start() and cleared in stop() under wmu; action signals and
+   * property changes from other threads take a reference through
+   * writer_ref(), so stop() never pulls the writer from under them. The
+   * streaming and housekeeping threads use it directly: they do not run
+   * across start() and stop(). */
+  std::shared_ptr<vdb::Writer> writer;
+  std::mutex wmu;
   vdb::H264Headers h264;
   bool byte_stream = false;
   /* Stream timeline: stored time = input time + shift. */
@@ -86,15 +93,19 @@ struct VdbSinkState {
   guint64 last_dts = GST_CLOCK_TIME_NONE; /* last stored dts */
   guint64 utc_base = 0, utc_base_pts = 0;
   bool need_key = false;
-  bool key_requested = false;
+  std::atomic<bool> key_requested{false}; /* also cleared by split-now */
   guint64 untimed_dropped = 0; /* frames dropped for lack of any timestamp */
   bool warned_no_headers = false;
-  guint key_request_count = 0;
+  std::atomic<guint> key_request_count{0};
   /* Housekeeping thread: timed flushes and retention. */
   std::thread housekeeping;
   std::mutex rmu;
   std::condition_variable rcv;
   bool rstop = false, rkick = false, disk_low = false;
+  /* Retention passes the housekeeping thread started and finished: the
+   * streaming thread waits on them when the disk is full. */
+  guint64 rstarted = 0, rdone = 0;
+  std::condition_variable rdone_cv;
 };
 
 struct _GstVdbSink {
@@ -205,14 +216,19 @@ static void request_keyframe(GstVdbSink *self) {
                                                                  ++s->key_request_count));
 }
 
+static std::shared_ptr<vdb::Writer> writer_ref(VdbSinkState *s) {
+  std::lock_guard<std::mutex> l(s->wmu);
+  return s->writer;
+}
+
 static void kick_retention(GstVdbSink *self) {
   std::lock_guard<std::mutex> l(self->s->rmu);
   self->s->rkick = true;
   self->s->rcv.notify_one();
 }
 
-/* Deletes what the retention properties ask; off the streaming thread,
- * except when the disk is full (then render calls it directly). */
+/* Deletes what the retention properties ask. Only the housekeeping thread
+ * runs it (render waits for a pass when the disk is full). */
 static void run_retention(GstVdbSink *self) {
   VdbSinkState *s = self->s;
   vdb::RetentionPolicy p = retention_policy(self);
@@ -254,6 +270,7 @@ static void housekeeping_loop(GstVdbSink *self) {
     if (s->rstop) break;
     bool retention = s->rkick || std::chrono::steady_clock::now() >= next_retention;
     s->rkick = false;
+    if (retention) s->rstarted++;
     l.unlock();
     vdb::Status st = s->writer->Flush();
     if (!st.ok()) GST_DEBUG_OBJECT(self, "flush: %s (retried)", st.ToString().c_str());
@@ -263,7 +280,23 @@ static void housekeeping_loop(GstVdbSink *self) {
           std::chrono::steady_clock::now() + std::chrono::milliseconds(RETENTION_PERIOD_MS);
     }
     l.lock();
+    if (retention) {
+      s->rdone++;
+      s->rdone_cv.notify_all();
+    }
   }
+  s->rdone_cv.notify_all();
+}
+
+/* Disk full: has the housekeeping thread (the only one that deletes) run a
+ * retention pass now, and waits for it, holding no other lock. */
+static void retention_now(GstVdbSink *self) {
+  VdbSinkState *s = self->s;
+  std::unique_lock<std::mutex> l(s->rmu);
+  guint64 want = s->rstarted + 1;
+  s->rkick = true;
+  s->rcv.notify_one();
+  s->rdone_cv.wait_for(l, std::chrono::seconds(30), [s, want] { return s->rstop || s->rdone >= want; });
 }
 
 /* ---------------------------------------------------------- GstBaseSink */
@@ -304,7 +337,10 @@ static gboolean gst_vdb_sink_start(GstBaseSink *sink) {
     }
     return FALSE;
   }
-  s->writer = std::move(w).value();
+  {
+    std::lock_guard<std::mutex> l(s->wmu);
+    s->writer = std::move(w).value();
+  }
   std::string dir = s->writer->dir();
   s->writer->SetEventCallback([self, dir](vdb::SegmentEvent ev, const vdb::SegmentMeta &m) {
     const char *name = ev == vdb::SegmentEvent::kOpened   ? "vdbsink-segment-opened"
@@ -353,14 +389,18 @@ static gboolean gst_vdb_sink_stop(GstBaseSink *sink) {
     s->housekeeping.join();
   }
   gboolean ok = TRUE;
-  if (s->writer) {
-    vdb::Status st = s->writer->Close();
+  std::shared_ptr<vdb::Writer> w;
+  {
+    std::lock_guard<std::mutex> l(s->wmu);
+    w = std::move(s->writer);
+  }
+  if (w) {
+    vdb::Status st = w->Close();
     if (!st.ok()) {
       GST_ELEMENT_ERROR(self, RESOURCE, CLOSE, ("Could not seal the last segment"),
                         ("%s", st.ToString().c_str()));
       ok = FALSE;
     }
-    s->writer.reset();
   }
   return ok;
 }
@@ -561,7 +601,7 @@ static GstFlowReturn gst_vdb_sink_render(GstBaseSink *sink, GstBuffer *buf) {
   vdb::Status st = s->writer->Append(f);
   if (st.code() == vdb::Code::kNoSpace && retention_policy(self).active()) {
     GST_WARNING_OBJECT(self, "disk full: applying retention now");
-    run_retention(self);
+    retention_now(self);
     st = s->writer->Append(f);
   }
   gst_buffer_unmap(buf, &map);
@@ -603,15 +643,17 @@ static gboolean gst_vdb_sink_event(GstBaseSink *sink, GstEvent *event) {
 /* ---------------------------------------------------------- signals */
 
 static void gst_vdb_sink_split_now(GstVdbSink *self) {
-  if (!self->s->writer) return;
-  self->s->writer->Split();
+  std::shared_ptr<vdb::Writer> w = writer_ref(self->s);
+  if (!w) return;
+  w->Split();
   self->s->key_requested = false;
   request_keyframe(self);
 }
 
 static gboolean gst_vdb_sink_sync(GstVdbSink *self) {
-  if (!self->s->writer) return FALSE;
-  vdb::Status st = self->s->writer->Sync();
+  std::shared_ptr<vdb::Writer> w = writer_ref(self->s);
+  if (!w) return FALSE;
+  vdb::Status st = w->Sync();
   if (!st.ok()) GST_WARNING_OBJECT(self, "sync failed: %s", st.ToString().c_str());
   return st.ok();
 }
@@ -671,12 +713,12 @@ static void gst_vdb_sink_set_property(GObject *object, guint prop_id, const GVal
     case PROP_MAX_SEGMENT_BYTES:
     case PROP_SYNC_MODE:
     case PROP_SYNC_INTERVAL:
-      if (self->s->writer) self->s->writer->SetOptions(writer_options(self));
+      if (auto w = writer_ref(self->s)) w->SetOptions(writer_options(self));
       break;
     case PROP_MAX_TOTAL_BYTES:
     case PROP_MAX_AGE:
     case PROP_MIN_FREE_SPACE:
-      if (self->s->housekeeping.joinable()) kick_retention(self);
+      kick_retention(self); /* a flag: harmless when not recording */
       break;
     default:
       break;
