@@ -1,5 +1,6 @@
 #include "writer.h"
 
+#include <chrono>
 #include <set>
 
 #include "store.h"
@@ -249,6 +250,7 @@ Status Writer::SealLocked() {
   VDB_RETURN_IF_ERROR(catalog_file_->Append(CatalogOp::kSealed, m.info, false));
   catalog_dirty_ = true;
   catalog_.Apply(CatalogOp::kSealed, m.info);
+  sealed_at_[m.info.id] = MonotonicNow();
   pending_.emplace_back(SegmentEvent::kClosed, m);
   seg_.reset();
   return Status::Ok();
@@ -290,6 +292,7 @@ Status Writer::DeleteLocked(uint64_t id) {
   SegmentInfo info = catalog_.segments()[size_t(i)];
   VDB_RETURN_IF_ERROR(catalog_file_->Append(CatalogOp::kDeleted, info, true));
   catalog_.Apply(CatalogOp::kDeleted, info);
+  sealed_at_.erase(id);
   for (const auto &p : {FramesPath(dir_, id), IndexPath(dir_, id), MetaPath(dir_, id)}) {
     Status st = fs_->Remove(p);
     if (!st.ok() && st.code() != Code::kNotFound) return st;
@@ -321,9 +324,29 @@ Status Writer::DeleteSegment(uint64_t id) {
   return Status::Ok();
 }
 
+uint64_t Writer::MonotonicNow() const {
+  if (options_.monotonic_clock) return options_.monotonic_clock();
+  return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::steady_clock::now().time_since_epoch())
+                      .count());
+}
+
 Result<size_t> Writer::ApplyRetention(const RetentionPolicy &policy, uint64_t now_utc) {
   if (!policy.active()) return size_t{0};
-  std::vector<SegmentInfo> segs = segments();
+  std::vector<SegmentInfo> segs = segments();  // with the open segment's live size
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    // Segments sealed in this run: their age by the monotonic clock, given to
+    // the policy as the UTC end that age means now.
+    uint64_t mono = MonotonicNow();
+    for (auto &s : segs) {
+      auto it = sealed_at_.find(s.id);
+      if (it == sealed_at_.end() || s.end_pts == kNoTime || s.first_pts == kNoTime) continue;
+      uint64_t age = mono > it->second ? mono - it->second : 0;
+      uint64_t span = s.end_pts - s.first_pts;
+      if (now_utc > age + span) s.utc_start = now_utc - age - span;
+    }
+  }
   uint64_t free_bytes = UINT64_MAX;
   if (policy.min_free_bytes) {
     VDB_ASSIGN_OR_RETURN(free_bytes, fs_->FreeSpace(dir_));

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -43,6 +44,9 @@ struct WriterOptions {
   // Frames reach the OS (and so readers, and survive a kill -9) at the
   // latest this much stream time after they were appended.
   uint64_t flush_interval = 250000000;
+  // A monotonic clock (ns), for the age of segments this Writer sealed
+  // (empty: std::chrono::steady_clock). Tests inject one.
+  std::function<uint64_t()> monotonic_clock;
 };
 
 enum class SegmentEvent { kOpened, kClosed, kDeleted };
@@ -78,8 +82,12 @@ class Writer {
   // appending after Close.
   Status Close();
 
-  // Deletes sealed segments as the policy asks (skipping those being read).
-  // Returns how many were deleted.
+  // Deletes sealed segments as the policy asks, oldest first. Returns how
+  // many were deleted. Age (max_age_ns): a segment this Writer sealed is as
+  // old as the monotonic clock says since it was sealed, so a wall-clock
+  // jump neither deletes footage just recorded (forward) nor stops
+  // retention (backward); segments from earlier runs are aged by their UTC
+  // end against `now_utc`, the only clock that survives a restart.
   Result<size_t> ApplyRetention(const RetentionPolicy &policy, uint64_t now_utc);
   Status DeleteSegment(uint64_t id);
 
@@ -126,6 +134,8 @@ class Writer {
   bool catalog_dirty_ = false;  // records appended since the last catalog sync
   std::function<void(SegmentEvent, const SegmentMeta &)> on_event_;
   std::vector<std::pair<SegmentEvent, SegmentMeta>> pending_;  // events not yet delivered
+  std::map<uint64_t, uint64_t> sealed_at_;  // id -> monotonic ns when this Writer sealed it
+  uint64_t MonotonicNow() const;
 
   // Delivers pending_ when it goes out of scope: declared before the lock
   // in each public method, so that callbacks run with the mutex released.

@@ -1,5 +1,5 @@
-// Retention: oldest sealed segments go first, never the open one or one being
-// read, never more than asked; segments from earlier runs count.
+// Retention: oldest sealed segments go first, never the open one, never more
+// than asked; segments from earlier runs count; age survives clock jumps.
 #include <gtest/gtest.h>
 
 #include "mem_fs.h"
@@ -50,18 +50,52 @@ TEST(Retention, QuotaCountsEarlierRunsAndKeepsTheOpenSegment) {
   EXPECT_FALSE(segs[0].sealed());
 }
 
+// Footage from an earlier run is aged by its UTC end (the only clock that
+// survives a restart).
 TEST(Retention, ByAgeAndFreeSpace) {
   MemFs fs;
-  auto w = Record(&fs, 600, 0);  // 20 s in 10 segments
+  Record(&fs, 600, 0).reset();  // 20 s in 10 segments, an earlier run
+  auto w = Writer::Open(&fs, "/s", "cam", {}, nullptr);
+  ASSERT_TRUE(w.ok());
   RetentionPolicy age;
   age.max_age_ns = 10 * kSecond;
-  ASSERT_EQ(*w->ApplyRetention(age, kUtc0 + 25 * kSecond), 7u);  // segments ending <= 15 s go
-  EXPECT_EQ(w->segments().front().first_pts, 14 * kSecond);
+  ASSERT_EQ(*(*w)->ApplyRetention(age, kUtc0 + 25 * kSecond), 7u);  // segments ending <= 15 s go
+  EXPECT_EQ((*w)->segments().front().first_pts, 14 * kSecond);
   RetentionPolicy space;
   fs.SetFaults(Faults{50000, 0, 0});
   space.min_free_bytes = 100000;
-  ASSERT_TRUE(w->ApplyRetention(space, kUtc0).ok());
-  EXPECT_EQ(w->segments().size(), 2u);  // one deletion frees enough
+  ASSERT_TRUE((*w)->ApplyRetention(space, kUtc0).ok());
+  EXPECT_EQ((*w)->segments().size(), 2u);  // one deletion frees enough
+}
+
+// Footage this writer recorded is aged by the monotonic clock: the wall
+// clock jumping two days forward deletes none of it, jumping a day back does
+// not stop retention.
+TEST(Retention, MaxAgeFollowsTheMonotonicClockWhenTheWallClockJumps) {
+  MemFs fs;
+  uint64_t mono = 1000 * kSecond;
+  WriterOptions o;
+  o.max_segment_duration = 2 * kSecond;
+  o.monotonic_clock = [&mono] { return mono; };
+  auto w = Writer::Open(&fs, "/s", "cam", o, nullptr);
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE((*w)->SetCaps("h264", "video/x-h264").ok());
+  auto fr = MakeFrames(600, 1000, 30);  // 20 s, 10 segments, recorded in real time
+  for (auto &f : fr) {
+    mono = 1000 * kSecond + f.pts;
+    ASSERT_TRUE((*w)->Append(ToFrame(f, kUtc0 + f.pts)).ok());
+  }
+  RetentionPolicy age;
+  age.max_age_ns = 3600 * kSecond;  // an hour
+  // Two days forward on the wall clock, a second later on the monotonic one.
+  mono += kSecond;
+  EXPECT_EQ(*(*w)->ApplyRetention(age, kUtc0 + 48 * 3600 * kSecond), 0u);
+  // A day back on the wall clock while an hour passes: every sealed segment
+  // ended more than an hour ago by the monotonic clock and goes; the open
+  // one stays.
+  mono += 3600 * kSecond;
+  EXPECT_EQ(*(*w)->ApplyRetention(age, kUtc0 - 24 * 3600 * kSecond), 9u);
+  EXPECT_EQ((*w)->segments().size(), 1u);
 }
 
 // Oldest first even while someone reads it: the reader keeps reading the
