@@ -121,7 +121,10 @@ Status PlayCursor::NextForward(PlayBatch *out) {
     }
     if (frame >= seg->size()) {
       frame_ = frame;
-      if (!seg->info().sealed()) return Status(Code::kEnd, "at the live edge");
+      // Still being written, unless retention already deleted it (then it
+      // was sealed long ago: go on).
+      if (!seg->info().sealed() && reader_->catalog().FindById(seg_id_) >= 0)
+        return Status(Code::kEnd, "at the live edge");
       const SegmentInfo *next = After(seg_id_);
       if (!next) return Status(Code::kEnd, "end of stream");
       if (next_hint_ && next->id != next_hint_ && reader_->catalog().FindById(next_hint_) < 0) {

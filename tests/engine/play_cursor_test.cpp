@@ -220,6 +220,34 @@ TEST(PlayCursor, RetentionUnderTheCursorContinuesAtTheOldestFootage) {
   EXPECT_EQ(p.discont_at, (std::vector<size_t>{0, 30}));
 }
 
+// A follower at the live edge of a segment that is then sealed and deleted
+// before it looks again: it goes on at the oldest footage left, not stuck.
+TEST(PlayCursor, LiveSegmentSealedAndDeletedUnderAFollower) {
+  TempDir tmp;
+  auto frames = MakeFrames(300, 500, 30, 30, 0);
+  auto w = OpenWriter(DefaultFs(), tmp.path(), kSecond);
+  AppendAll(w.get(), std::vector<TestFrame>(frames.begin(), frames.begin() + 20));
+  ASSERT_TRUE(w->Flush().ok());
+  auto r = OpenReader(DefaultFs(), tmp.path());
+  PlayCursor c(r.get());
+  ASSERT_TRUE(c.Seek(0, Snap::kBefore, PlayOptions{}).ok());
+  Played p;
+  EXPECT_EQ(Drain(&c, &p).code(), Code::kEnd);  // at the live edge of segment 1
+  ASSERT_EQ(p.frames.size(), 20u);
+  AppendAll(w.get(), std::vector<TestFrame>(frames.begin() + 20, frames.end()));
+  ASSERT_TRUE(w->Close().ok());
+  auto segs = w->segments();
+  for (size_t i = 0; i < 3; i++) ASSERT_TRUE(w->DeleteSegment(segs[i].id).ok());
+  bool changed;
+  ASSERT_TRUE(c.Refresh(&changed).ok());
+  EXPECT_EQ(Drain(&c, &p).code(), Code::kEnd);
+  // The rest of segment 1 (its open file outlives the unlink), then 3 s on.
+  ASSERT_EQ(p.frames.size(), 30u + 210u);
+  EXPECT_EQ(p.frames[29].pts, frames[29].pts);
+  EXPECT_EQ(p.frames[30].pts, frames[90].pts);
+  EXPECT_EQ(p.discont_at.back(), 30u);
+}
+
 TEST(PlayCursor, EmptyStreamEndsAtOnce) {
   MemFs fs;
   auto w = OpenWriter(&fs, "/s", kSecond);
