@@ -468,6 +468,74 @@ GST_START_TEST(test_follower_started_before_the_first_frame) {
 }
 GST_END_TEST;
 
+// A store on a read-only mount plays: readers take no lock and write nothing.
+GST_START_TEST(test_read_only_store_plays) {
+  TempDir tmp;
+  std::string mnt = tmp.path + "/ro";
+  g_mkdir_with_parents(mnt.c_str(), 0755);
+  if (std::system(("mount -t tmpfs -o size=8m tmpfs '" + mnt + "' 2>/dev/null").c_str()) != 0) {
+    LogSkip("test_read_only_store_plays", "cannot mount a tmpfs here (needs root)");
+    return;
+  }
+  Record(mnt, 90);
+  bool ro = std::system(("mount -o remount,ro '" + mnt + "'").c_str()) == 0;
+  std::vector<Out> out;
+  if (ro) {
+    Playback p(Src(mnt) + kSink);
+    out = p.Drain();
+  }
+  (void)std::system(("umount '" + mnt + "'").c_str());
+  fail_unless(ro, "could not remount read-only");
+  fail_unless_equals_int(int(out.size()), 90);
+}
+GST_END_TEST;
+
+// A follower that falls behind retention: every frame it gets is in order,
+// every jump lands on a keyframe with DISCONT and a warning, never an error.
+GST_START_TEST(test_follower_behind_retention_jumps_to_the_oldest_footage) {
+  TempDir tmp;
+  Encoded e;
+  Encode(kH264, 150, &e);
+  GstHarness *w = gst_harness_new_parse(
+      ("vdbsink location=" + tmp.path +
+       " stream=cam max-segment-time=500000000 max-total-bytes=20000 sync-mode=none")
+          .c_str());
+  gst_harness_set_src_caps(w, gst_caps_ref(e.caps));
+  for (int i = 0; i < 15; i++) gst_harness_push(w, gst_buffer_ref(e.buffers[size_t(i)]));
+  // The follower holds one buffer at a time: it cannot read ahead of the test.
+  Playback p(Src(tmp.path, "follow=true") + " ! appsink name=out sync=false max-buffers=1");
+  gst_element_set_state(p.pipeline, GST_STATE_PLAYING);
+  GstSample *first = gst_app_sink_try_pull_sample(GST_APP_SINK(p.sink), 10 * kSec);
+  fail_unless(first != NULL);
+  GstClockTime last = GST_BUFFER_DTS(gst_sample_get_buffer(first));
+  gst_sample_unref(first);
+  // The writer races ahead (retention deletes what the follower has not read).
+  for (size_t i = 15; i < e.buffers.size(); i++) gst_harness_push(w, gst_buffer_ref(e.buffers[i]));
+  g_usleep(300000);  // the housekeeping thread applies retention
+  int jumps = 0, got = 1;
+  GstClockTime end = GST_BUFFER_DTS(e.buffers.back());
+  while (last < end) {
+    GstSample *s = gst_app_sink_try_pull_sample(GST_APP_SINK(p.sink), 10 * kSec);
+    fail_unless(s != NULL, "stalled after %d frames", got);
+    GstBuffer *b = gst_sample_get_buffer(s);
+    fail_unless(GST_BUFFER_DTS(b) > last, "out of order");
+    if (GST_BUFFER_DTS(b) > last + kSec / 30 + 1) {
+      jumps++;
+      fail_unless(!GST_BUFFER_FLAG_IS_SET(b, GST_BUFFER_FLAG_DELTA_UNIT), "jumped to a delta frame");
+      fail_unless(GST_BUFFER_FLAG_IS_SET(b, GST_BUFFER_FLAG_DISCONT), "jump without DISCONT");
+    }
+    last = GST_BUFFER_DTS(b);
+    got++;
+    gst_sample_unref(s);
+  }
+  fail_unless(jumps >= 1, "retention deleted nothing ahead of the follower");
+  GstMessage *err = p.Wait(GST_MESSAGE_ERROR, 0);  // fails the test on an error
+  if (err) gst_message_unref(err);
+  gst_harness_push_event(w, gst_event_new_eos());
+  gst_harness_teardown(w);
+}
+GST_END_TEST;
+
 // live-edge=true starts at the newest keyframe, stream time 0 there.
 GST_START_TEST(test_live_edge_starts_at_the_newest_keyframe) {
   TempDir tmp;
@@ -730,6 +798,8 @@ static Suite *vdbsrc_suite(void) {
   VDB_ADD_TEST(tc, test_follow_answers_queries_and_seeks_while_waiting, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_follower_started_before_the_first_frame, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_live_edge_starts_at_the_newest_keyframe, H264_PLUGINS);
+  VDB_ADD_TEST(tc, test_read_only_store_plays, H264_PLUGINS);
+  VDB_ADD_TEST(tc, test_follower_behind_retention_jumps_to_the_oldest_footage, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_playbin_uri_and_mp4_export, H264_PLUGINS, PLAYBIN_PLUGINS, "isomp4");
   VDB_ADD_TEST(tc, test_errors, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_headers_resent_after_seek, H264_PLUGINS, "libav");
