@@ -405,7 +405,7 @@ static gboolean gst_vdb_src_start(GstBaseSrc *src) {
   s->collapse = collapse;
   s->skip_corrupt = skip_corrupt;
   s->range_start = s->range_stop = vdb::kNoTime;
-  s->timeline = vdb::Timeline::Build(s->reader->segments(), vdb::kNoTime, collapse);
+  rebuild_timeline(s); /* O(segments): once here, again only when the catalog changes */
   if (utc[0]) s->range_start = s->timeline.UtcToPts(utc[0]);
   if (utc[1]) s->range_stop = s->timeline.UtcToPts(utc[1]);
   if (live_edge && !s->reader->segments().empty()) { /* from the newest keyframe */
@@ -413,7 +413,7 @@ static gboolean gst_vdb_src_start(GstBaseSrc *src) {
     if (last.ok() && (*last)->keyframe_count())
       s->range_start = (*last)->entry((*last)->keyframe((*last)->keyframe_count() - 1)).pts;
   }
-  rebuild_timeline(s);
+  if (s->range_start != vdb::kNoTime) s->timeline.set_origin(s->range_start);
   /* The caps of the segment playback starts in: what negotiation offers. */
   s->caps.clear();
   long first = s->reader->catalog().FindByTime(s->timeline.origin());
@@ -511,7 +511,7 @@ static gboolean gst_vdb_src_do_seek(GstBaseSrc *src, GstSegment *segment) {
   if (!s->reader) return FALSE;
   bool changed = false;
   (void)s->cursor->Refresh(&changed);
-  rebuild_timeline(s);
+  if (changed || s->timeline.empty()) rebuild_timeline(s);
   const vdb::Timeline &t = s->timeline;
   SeekRequest req = s->seek;
   s->seek = SeekRequest();

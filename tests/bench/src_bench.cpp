@@ -84,6 +84,23 @@ int Measure(const std::string &kind, const std::string &path, const std::string 
     std::sort(lat.begin(), lat.end());
     std::printf("seek_median_ms=%.2f seek_p95_ms=%.2f peak_mb=%.1f\n", lat[lat.size() / 2],
                 lat[lat.size() * 95 / 100], PeakRssMb() - rss0);
+  } else if (what == "trick") {  // every keyframe of the recording, as fast as possible
+    double c0 = CpuSeconds(), r0 = WallSeconds();
+    if (!gst_element_seek(p, 1.0, GST_FORMAT_TIME,
+                          GstSeekFlags(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_TRICKMODE |
+                                       GST_SEEK_FLAG_TRICKMODE_KEY_UNITS),
+                          GST_SEEK_TYPE_SET, 0, GST_SEEK_TYPE_NONE, -1) ||
+        !WaitAsyncDone(p))
+      return 1;
+    frames = 0;
+    gst_element_set_state(p, GST_STATE_PLAYING);
+    GstBus *bus = gst_element_get_bus(p);
+    GstMessage *m = gst_bus_timed_pop_filtered(bus, GST_CLOCK_TIME_NONE,
+                                               GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+    gst_message_unref(m);
+    gst_object_unref(bus);
+    std::printf("trick_s=%.3f trick_cpu_s=%.3f keyframes=%" G_GUINT64_FORMAT "\n",
+                WallSeconds() - r0, CpuSeconds() - c0, frames);
   } else if (what == "read") {
     double c0 = CpuSeconds(), r0 = WallSeconds();
     gst_element_set_state(p, GST_STATE_PLAYING);
@@ -169,7 +186,7 @@ int main(int argc, char **argv) {
               int(fps), 0, [](guint64) {});
 
   struct Result {
-    std::map<std::string, double> open, seek, read;
+    std::map<std::string, double> open, seek, read, trick;
   } r[2];
   const char *kinds[2] = {"vdb", "mp4"};
   const std::string paths[2] = {dir + "/vdb", dir + "/mp4"};
@@ -177,6 +194,7 @@ int main(int argc, char **argv) {
     r[k].open = Run(self, kinds[k], paths[k], "open");
     r[k].seek = Run(self, kinds[k], paths[k], "seek");
     r[k].read = Run(self, kinds[k], paths[k], "read");
+    r[k].trick = Run(self, kinds[k], paths[k], "trick");
   }
   const char *names[2] = {"vdbsrc", "splitmuxsrc"};
   for (int k = 0; k < 2; k++) {
@@ -195,6 +213,12 @@ int main(int argc, char **argv) {
       r[0].read["read_fps"] / r[1].read["read_fps"],
       r[1].seek["seek_median_ms"] / r[0].seek["seek_median_ms"],
       r[1].seek["seek_p95_ms"] / r[0].seek["seek_p95_ms"]);
+  std::printf("  key-unit trick-mode scan of all %.0f keyframes as fast as possible: vdbsrc %.3f s "
+              "(%.3f s CPU), splitmuxsrc %.3f s (%.3f s CPU, %.0f keyframes): %.1fx faster "
+              "(goal >= 5)\n",
+              r[0].trick["keyframes"], r[0].trick["trick_s"], r[0].trick["trick_cpu_s"],
+              r[1].trick["trick_s"], r[1].trick["trick_cpu_s"], r[1].trick["keyframes"],
+              r[1].trick["trick_s"] / r[0].trick["trick_s"]);
   if (r[0].read["frames"] != double(n) || r[1].read["frames"] != double(n))
     std::printf("  WARNING: frames read vdbsrc %.0f, splitmuxsrc %.0f, expected %" G_GUINT64_FORMAT
                 "\n",
