@@ -395,6 +395,9 @@ static gboolean gst_vdb_sink_stop(GstBaseSink *sink) {
     w = std::move(s->writer);
   }
   if (w) {
+    /* A signal handler may be using it: wait for it to let go (they are
+     * brief), so that the stream's lock is released when stop() returns. */
+    while (w.use_count() > 1) g_usleep(100);
     vdb::Status st = w->Close();
     if (!st.ok()) {
       GST_ELEMENT_ERROR(self, RESOURCE, CLOSE, ("Could not seal the last segment"),

@@ -52,6 +52,9 @@ TEST(Concurrency, ReaderFollowsWriterWhileRetentionDeletes) {
   std::vector<FrameView> views;
   uint64_t want_pts = 0;  // the next frame's pts
   while (true) {
+    // Read `done` before the refresh: a pass that makes no progress ends the
+    // loop only if the writer had finished before the catalog was read.
+    bool finished = done;
     bool changed = false;
     ASSERT_TRUE((*r)->Refresh(&changed).ok());
     bool progressed = false;
@@ -80,7 +83,7 @@ TEST(Concurrency, ReaderFollowsWriterWhileRetentionDeletes) {
         progressed = true;
       }
     }
-    if (done && !progressed) break;
+    if (finished && !progressed) break;
   }
   writer.join();
   EXPECT_GT(deleted.load(), 30u) << "retention deleted too little to test anything";
