@@ -160,9 +160,16 @@ int Seek(const std::string &store, const std::string &stream, const std::string 
   } count{&frames, &first};
   gst_pad_add_probe(
       pad, GST_PAD_PROBE_TYPE_BUFFER,
-      [](GstPad *, GstPadProbeInfo *info, gpointer d) {
+      [](GstPad *pad, GstPadProbeInfo *info, gpointer d) {
         auto *c = static_cast<Count *>(d);
-        if ((*c->frames)++ == 0) *c->first = GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info));
+        if ((*c->frames)++ == 0) {  // its stream time: what positions and seeks use
+          GstEvent *ev = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
+          const GstSegment *seg;
+          gst_event_parse_segment(ev, &seg);
+          *c->first = gst_segment_to_stream_time(seg, GST_FORMAT_TIME,
+                                                 GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info)));
+          gst_event_unref(ev);
+        }
         return GST_PAD_PROBE_OK;
       },
       &count, nullptr);
