@@ -7,6 +7,7 @@
 
 #include "gst_test_util.h"
 #include "test_plugins.h"
+#include "writer.h"
 
 using namespace vdbtest;
 
@@ -322,6 +323,89 @@ GST_START_TEST(test_playbin_rates_and_trick_modes) {
 }
 GST_END_TEST;
 
+// Plays `uri` through playbin with a synced sink to EOS: what the sink saw.
+Seen PlayAll(const std::string &uri, GstClockTime *spent) {
+  Seen seen;
+  GstElement *p = gst_element_factory_make("playbin", NULL);
+  g_object_set(p, "uri", uri.c_str(), "video-sink", SyncedSink(&seen), NULL);
+  std::string err;
+  *spent = PlayToEos(p, &err);
+  fail_unless(err.empty(), "%s", err.c_str());
+  gst_element_set_state(p, GST_STATE_NULL);
+  gst_object_unref(p);
+  return seen;
+}
+
+// Recorded from a live source (timestamps are its running time) and from a
+// store whose start retention removed: playback starts at running time 0 and
+// takes as long as the footage left.
+GST_START_TEST(test_live_source_and_retained_stores_play_in_real_time) {
+  TempDir live;
+  RunResult r;
+  Run("videotestsrc is-live=true num-buffers=30 ! video/x-raw,format=I420,width=160,height=120,"
+      "framerate=30/1 ! x264enc tune=zerolatency key-int-max=15 speed-preset=ultrafast ! "
+      "h264parse ! vdbsink location=" + live.path + " stream=cam",
+      &r);
+  fail_unless(r.eos);
+  GstClockTime spent;
+  Seen a = PlayAll(Uri(live.path), &spent);
+  fail_unless_equals_int(a.frames, 30);
+  fail_unless(a.first_running < kSec / 10);
+  fail_unless(spent >= 900 * GST_MSECOND && spent < 5 * kSec);
+
+  TempDir cut;
+  RecordPipeline(cut.path, kFormats[1], 60);  // 2 s in 0.5 s segments
+  {  // retention removes the first second
+    auto w = vdb::Writer::Open(vdb::DefaultFs(), cut.path, "cam", {}, nullptr);
+    fail_unless(w.ok());
+    auto segs = (*w)->segments();
+    fail_unless(segs.size() >= 4);
+    fail_unless((*w)->DeleteSegment(segs[0].id).ok() && (*w)->DeleteSegment(segs[1].id).ok());
+  }
+  Seen b = PlayAll(Uri(cut.path), &spent);
+  fail_unless_equals_int(b.frames, 30);
+  fail_unless(b.first_running < kSec / 10, "first frame at running time %" GST_TIME_FORMAT,
+              GST_TIME_ARGS(b.first_running));
+  fail_unless(b.first_stream < kSec / 10);
+  fail_unless(spent >= 900 * GST_MSECOND && spent < 5 * kSec);
+}
+GST_END_TEST;
+
+// A RECONFIGURE from downstream renegotiates the store's caps, never others.
+GST_START_TEST(test_reconfigure_keeps_the_stored_caps) {
+  TempDir tmp;
+  RecordPipeline(tmp.path, kFormats[2], 30);  // avc: codec_data in the caps
+  std::vector<std::string> stored;
+  ReadStore(tmp.path, "cam", nullptr, &stored);
+  GstElement *p = gst_parse_launch(("vdbsrc name=src location=" + tmp.path +
+                                    " stream=cam ! fakesink name=out sync=true")
+                                       .c_str(),
+                                   NULL);
+  gst_element_set_state(p, GST_STATE_PAUSED);
+  fail_unless(gst_element_get_state(p, NULL, NULL, 30 * kSec) == GST_STATE_CHANGE_SUCCESS);
+  GstElement *out = gst_bin_get_by_name(GST_BIN(p), "out");
+  GstPad *sinkpad = gst_element_get_static_pad(out, "sink");
+  gst_pad_push_event(sinkpad, gst_event_new_reconfigure());
+  gst_element_set_state(p, GST_STATE_PLAYING);
+  GstBus *bus = gst_element_get_bus(p);
+  GstMessage *m = gst_bus_timed_pop_filtered(bus, 30 * kSec,
+                                             GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  fail_unless(m && GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS);
+  gst_message_unref(m);
+  GstCaps *caps = gst_pad_get_current_caps(sinkpad);
+  GstCaps *want = gst_caps_from_string(stored[0].c_str());
+  fail_unless(caps && gst_caps_is_equal(caps, want), "caps after RECONFIGURE: %" GST_PTR_FORMAT,
+              caps);
+  gst_caps_unref(want);
+  gst_caps_unref(caps);
+  gst_object_unref(bus);
+  gst_object_unref(sinkpad);
+  gst_object_unref(out);
+  gst_element_set_state(p, GST_STATE_NULL);
+  gst_object_unref(p);
+}
+GST_END_TEST;
+
 // System plugins the cases load into this binary's registry (test_plugins.h).
 #define RECORD_PLUGINS "coreelements", "videotestsrc", "x264", "videoparsersbad", "vpx", "app"
 #define PLAY_PLUGINS "playback", "typefindfunctions", "libav", "videoconvertscale", "app"
@@ -337,6 +421,9 @@ static Suite *clients_suite(void) {
   VDB_ADD_TEST(tc, test_discoverer_reports_duration_and_codec, RECORD_PLUGINS, PLAY_PLUGINS);
   VDB_ADD_TEST(tc, test_playbin3_and_uridecodebin_play_every_frame, RECORD_PLUGINS, PLAY_PLUGINS);
   VDB_ADD_TEST(tc, test_playbin_rates_and_trick_modes, RECORD_PLUGINS, PLAY_PLUGINS);
+  VDB_ADD_TEST(tc, test_live_source_and_retained_stores_play_in_real_time, RECORD_PLUGINS,
+               PLAY_PLUGINS);
+  VDB_ADD_TEST(tc, test_reconfigure_keeps_the_stored_caps, RECORD_PLUGINS);
   return s;
 }
 
