@@ -47,7 +47,7 @@ skips_since 0
 
 step "2/4 element tests under valgrind"
 mark=$(wc -l < "$VDB_SKIP_LOG")
-meson test -C "$VDB_BUILD" --suite gst --print-errorlogs --timeout-multiplier 10 \
+CK_TIMEOUT_MULTIPLIER=5 meson test -C "$VDB_BUILD" --suite gst --print-errorlogs --timeout-multiplier 10 \
   --wrap "valgrind --quiet --error-exitcode=3 --leak-check=full --show-leak-kinds=definite \
 --errors-for-leak-kinds=definite --num-callers=30 --suppressions=$VDB_ROOT/tests/valgrind.supp"
 skips_since "$mark"

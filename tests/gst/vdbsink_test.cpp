@@ -658,9 +658,10 @@ GST_START_TEST(test_signals_race_with_start_and_stop) {
       g_signal_emit_by_name(sink, "split-now");
       g_object_set(sink, "max-segment-time", guint64(GST_SECOND + i % 7), "max-total-bytes",
                    guint64(1 << 30), NULL);
+      g_usleep(50);
     }
   });
-  for (int i = 0; i < 30; i++) {
+  for (int i = 0; i < 10; i++) {
     fail_unless(gst_element_set_state(sink, GST_STATE_READY) == GST_STATE_CHANGE_SUCCESS);
     gst_element_set_state(sink, GST_STATE_PAUSED);
     gst_element_set_state(sink, GST_STATE_NULL);
