@@ -255,8 +255,9 @@ GST_START_TEST(test_playbin3_and_uridecodebin_play_every_frame) {
         p = gst_pipeline_new(NULL);
         GstElement *dec = gst_element_factory_make("uridecodebin", NULL);
         GstElement *sink = SyncedSink(&seen);
-        g_object_set(dec, "uri", Uri(tmp.path).c_str(), "caps",
-                     gst_caps_from_string("video/x-raw"), NULL);
+        GstCaps *raw = gst_caps_from_string("video/x-raw");
+        g_object_set(dec, "uri", Uri(tmp.path).c_str(), "caps", raw, NULL);
+        gst_caps_unref(raw);
         gst_bin_add_many(GST_BIN(p), dec, sink, NULL);
         g_signal_connect(dec, "pad-added", G_CALLBACK(+[](GstElement *, GstPad *pad, gpointer d) {
                            GstPad *sinkpad = gst_element_get_static_pad(GST_ELEMENT(d), "sink");
