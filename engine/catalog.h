@@ -76,6 +76,7 @@ class CatalogFile {
   // Appends one record; with `sync`, makes it durable.
   Status Append(CatalogOp op, const SegmentInfo &info, bool sync);
   Status Sync() { return file_->Sync(); }
+  Result<uint64_t> Size() { return file_->Size(); }
 
  private:
   std::unique_ptr<File> file_;

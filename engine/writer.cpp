@@ -331,11 +331,17 @@ uint64_t Writer::MonotonicNow() const {
                       .count());
 }
 
-Result<size_t> Writer::ApplyRetention(const RetentionPolicy &policy, uint64_t now_utc) {
-  if (!policy.active()) return size_t{0};
+Result<size_t> Writer::ApplyRetention(const RetentionPolicy &asked, uint64_t now_utc) {
+  if (!asked.active()) return size_t{0};
+  RetentionPolicy policy = asked;
   std::vector<SegmentInfo> segs = segments();  // with the open segment's live size
   {
     std::lock_guard<std::mutex> l(mu_);
+    // The quota holds the catalog too.
+    auto size = catalog_file_->Size();
+    uint64_t cat = size.ok() ? size.value() : catalog_.valid_size();
+    if (policy.max_total_bytes)
+      policy.max_total_bytes = policy.max_total_bytes > cat ? policy.max_total_bytes - cat : 1;
     // Segments sealed in this run: their age by the monotonic clock, given to
     // the policy as the UTC end that age means now.
     uint64_t mono = MonotonicNow();

@@ -82,8 +82,8 @@ class Writer {
   // appending after Close.
   Status Close();
 
-  // Deletes sealed segments as the policy asks, oldest first. Returns how
-  // many were deleted. Age (max_age_ns): a segment this Writer sealed is as
+  // Deletes sealed segments as the policy asks, oldest first (the byte
+  // quota counts the catalog file too). Returns how many were deleted. Age (max_age_ns): a segment this Writer sealed is as
   // old as the monotonic clock says since it was sealed, so a wall-clock
   // jump neither deletes footage just recorded (forward) nor stops
   // retention (backward); segments from earlier runs are aged by their UTC
