@@ -39,8 +39,8 @@ Result<ExportPlan> PlanExport(Reader *reader, const std::string &out_name, uint6
     return Invalid("--from is after the end of the recording (" + std::to_string(last.utc_end) +
                    " ns UTC)");
   if (to_utc && first.utc_start && to_utc <= first.utc_start)
-    return Invalid("--to is before the start of the recording (" +
-                   std::to_string(first.utc_start) + " ns UTC)");
+    return Invalid("--to is before the start of the recording (" + std::to_string(first.utc_start) +
+                   " ns UTC)");
   uint64_t from_pts = from_utc ? t.UtcToPts(from_utc) : t.start_pts();
   p.stop_pts = to_utc ? t.UtcToPts(to_utc) : kNoTime;
   if (p.stop_pts != kNoTime && p.stop_pts <= from_pts)
@@ -53,8 +53,8 @@ Result<ExportPlan> PlanExport(Reader *reader, const std::string &out_name, uint6
   p.stop_utc = p.stop_pts != kNoTime ? to_utc : 0;
   p.codec = CodecOfCaps(seg->caps());
   // Every segment of the range must hold the same codec.
-  long last_seg = p.stop_pts != kNoTime ? reader->catalog().FindByTime(p.stop_pts)
-                                        : long(segs.size()) - 1;
+  long last_seg =
+      p.stop_pts != kNoTime ? reader->catalog().FindByTime(p.stop_pts) : long(segs.size()) - 1;
   for (long i = long(key->segment); i <= last_seg; i++) {
     auto s = reader->Segment(size_t(i));
     if (!s.ok()) continue;  // damaged: playback skips it with a warning
@@ -64,8 +64,9 @@ Result<ExportPlan> PlanExport(Reader *reader, const std::string &out_name, uint6
   }
   if (p.codec != "h264" && p.codec != "vp9") return Invalid("cannot export " + p.codec);
   if (p.container == Container::kMp4 && p.codec == "vp9")
-    return Invalid("VP9 cannot be exported to MP4 here (GStreamer 1.22's mp4mux fails on "
-                   "VP9): name the output .webm or .mkv");
+    return Invalid(
+        "VP9 cannot be exported to MP4 here (GStreamer 1.22's mp4mux fails on "
+        "VP9): name the output .webm or .mkv");
   if (p.container == Container::kWebm && p.codec == "h264")
     return Invalid("WebM cannot hold H.264: name the output .mp4 or .mkv");
   return p;

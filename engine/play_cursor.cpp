@@ -76,7 +76,8 @@ Status PlayCursor::Next(PlayBatch *out) {
   out->discont = false;
   if (!positioned_) {  // the stream was empty at Seek(): start at its oldest footage
     const auto &segs = reader_->segments();
-    if (segs.empty() || opt_.direction == PlayDirection::kReverse) return Status(Code::kEnd, "empty");
+    if (segs.empty() || opt_.direction == PlayDirection::kReverse)
+      return Status(Code::kEnd, "empty");
     Enter(segs.front().id);
     positioned_ = true;
   }
@@ -102,8 +103,8 @@ Status PlayCursor::NextForward(PlayBatch *out) {
         VDB_RETURN_IF_ERROR(reader_->Refresh(&changed));
         next = After(seg_id_);
         if (!next) return Status(Code::kEnd, "end of stream");
-        warning_ = "footage was deleted while playing: continued at segment " +
-                   std::to_string(next->id);
+        warning_ =
+            "footage was deleted while playing: continued at segment " + std::to_string(next->id);
         Enter(next->id);
         discont_ = true;
         continue;
@@ -149,8 +150,7 @@ Status PlayCursor::NextForward(PlayBatch *out) {
     size_t count = 1;
     if (!opt_.keys_only) {
       uint64_t bytes = e.size;
-      while (frame + count < seg->size() && count < opt_.batch_frames &&
-             bytes < opt_.batch_bytes) {
+      while (frame + count < seg->size() && count < opt_.batch_frames && bytes < opt_.batch_bytes) {
         bytes += seg->entry(frame + count).size;
         count++;
       }

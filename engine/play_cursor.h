@@ -53,7 +53,7 @@ struct PlayOptions {
   // Forward: end at the first keyframe at or after stop (kNoTime: no end).
   // Reverse: end after the GOP holding start.
   uint64_t start = kNoTime, stop = kNoTime;
-  size_t batch_frames = 64;            // forward, every frame: at most this many
+  size_t batch_frames = 64;           // forward, every frame: at most this many
   uint64_t batch_bytes = 4ull << 20;  // and about this many bytes per batch
 };
 
@@ -100,9 +100,9 @@ class PlayCursor {
   uint64_t next_hint_ = 0;  // the segment after seg_id_ when we entered it (0: none yet)
   bool positioned_ = false;
   bool finished_ = false;
-  bool discont_ = true;   // the next batch follows a jump
+  bool discont_ = true;  // the next batch follows a jump
   uint64_t gap_start_ = kNoTime, gap_end_ = kNoTime;
-  std::string warning_;   // for the next batch
+  std::string warning_;  // for the next batch
   uint64_t seek_key_pts_ = kNoTime;
   // Reverse: the GOP being read ends before (gop_id_, gop_frame_).
   uint64_t gop_id_ = 0;

@@ -14,8 +14,8 @@ bool Timeline::IsGap(const SegmentInfo &prev, const SegmentInfo &next, uint64_t 
   return next.first_pts > EndOf(prev) + gap_tolerance;
 }
 
-Timeline Timeline::Build(const std::vector<SegmentInfo> &segments, uint64_t live_end,
-                         bool collapse, uint64_t gap_tolerance) {
+Timeline Timeline::Build(const std::vector<SegmentInfo> &segments, uint64_t live_end, bool collapse,
+                         uint64_t gap_tolerance) {
   Timeline t;
   t.collapse_ = collapse;
   t.segs_.reserve(segments.size());

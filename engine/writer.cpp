@@ -95,7 +95,8 @@ Status Writer::Recover(RecoveryReport *report) {
       // the UTC may be known only from the catalog's OPEN record.
       if (!m->info.utc_start && s.utc_start) {
         m->info.utc_start = s.utc_start;
-        VDB_RETURN_IF_ERROR(WriteFileAtomic(fs_, MetaPath(dir_, s.id), SegmentMetaToJson(m.value())));
+        VDB_RETURN_IF_ERROR(
+            WriteFileAtomic(fs_, MetaPath(dir_, s.id), SegmentMetaToJson(m.value())));
       }
       updates.push_back({CatalogOp::kSealed, m->info});
     } else if (m.status().code() == Code::kNotFound) {

@@ -83,8 +83,8 @@ class Writer {
   Status Close();
 
   // Deletes sealed segments as the policy asks, oldest first (the byte
-  // quota counts the catalog file too). Returns how many were deleted. Age (max_age_ns): a segment this Writer sealed is as
-  // old as the monotonic clock says since it was sealed, so a wall-clock
+  // quota counts the catalog file too). Returns how many were deleted. Age (max_age_ns): a segment
+  // this Writer sealed is as old as the monotonic clock says since it was sealed, so a wall-clock
   // jump neither deletes footage just recorded (forward) nor stops
   // retention (backward); segments from earlier runs are aged by their UTC
   // end against `now_utc`, the only clock that survives a restart.

@@ -25,9 +25,9 @@
 
 #include <gst/video/video.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
-#include <atomic>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -94,7 +94,7 @@ struct VdbSinkState {
   guint64 utc_base = 0, utc_base_pts = 0;
   bool need_key = false;
   std::atomic<bool> key_requested{false}; /* also cleared by split-now */
-  guint64 untimed_dropped = 0; /* frames dropped for lack of any timestamp */
+  guint64 untimed_dropped = 0;            /* frames dropped for lack of any timestamp */
   bool warned_no_headers = false;
   std::atomic<guint> key_request_count{0};
   /* Housekeeping thread: timed flushes and retention. */
@@ -296,7 +296,8 @@ static void retention_now(GstVdbSink *self) {
   guint64 want = s->rstarted + 1;
   s->rkick = true;
   s->rcv.notify_one();
-  s->rdone_cv.wait_for(l, std::chrono::seconds(30), [s, want] { return s->rstop || s->rdone >= want; });
+  s->rdone_cv.wait_for(l, std::chrono::seconds(30),
+                       [s, want] { return s->rstop || s->rdone >= want; });
 }
 
 /* ---------------------------------------------------------- GstBaseSink */
@@ -431,9 +432,9 @@ static gboolean gst_vdb_sink_set_caps(GstBaseSink *sink, GstCaps *caps) {
   vdb::Status status = s->writer->SetCaps(codec, str);
   g_free(str);
   if (status.code() == vdb::Code::kInvalidArgument) {
-    GST_ELEMENT_ERROR(self, STREAM, WRONG_TYPE, ("%s", status.message().c_str()),
-                      ("a stream keeps one codec: record %s into another stream (stream=...)",
-                       codec.c_str()));
+    GST_ELEMENT_ERROR(
+        self, STREAM, WRONG_TYPE, ("%s", status.message().c_str()),
+        ("a stream keeps one codec: record %s into another stream (stream=...)", codec.c_str()));
     return FALSE;
   }
   if (!status.ok()) {

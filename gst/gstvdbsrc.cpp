@@ -496,7 +496,8 @@ static gboolean gst_vdb_src_send_event(GstElement *element, GstEvent *event) {
 }
 
 static vdb::Snap snap_of(GstSeekFlags flags) {
-  if ((flags & GST_SEEK_FLAG_SNAP_NEAREST) == GST_SEEK_FLAG_SNAP_NEAREST) return vdb::Snap::kNearest;
+  if ((flags & GST_SEEK_FLAG_SNAP_NEAREST) == GST_SEEK_FLAG_SNAP_NEAREST)
+    return vdb::Snap::kNearest;
   if (flags & GST_SEEK_FLAG_SNAP_AFTER) return vdb::Snap::kAfter;
   return vdb::Snap::kBefore;
 }
@@ -639,9 +640,11 @@ static gboolean gst_vdb_src_query(GstBaseSrc *src, GstQuery *query) {
       gst_query_parse_position(query, &fmt, NULL);
       if (fmt != GST_FORMAT_TIME) break;
       GST_OBJECT_LOCK(src);
-      guint64 pos = gst_segment_to_stream_time(&src->segment, GST_FORMAT_TIME, src->segment.position);
+      guint64 pos =
+          gst_segment_to_stream_time(&src->segment, GST_FORMAT_TIME, src->segment.position);
       GST_OBJECT_UNLOCK(src);
-      gst_query_set_position(query, GST_FORMAT_TIME, GST_CLOCK_TIME_IS_VALID(pos) ? gint64(pos) : -1);
+      gst_query_set_position(query, GST_FORMAT_TIME,
+                             GST_CLOCK_TIME_IS_VALID(pos) ? gint64(pos) : -1);
       return TRUE;
     }
     default:

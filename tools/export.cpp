@@ -34,9 +34,10 @@ GstElement *BuildPipeline(const std::string &store, const std::string &stream,
   GstElement *mux = gst_element_factory_make(muxer, NULL);
   GstElement *sink = gst_element_factory_make("filesink", NULL);
   if (!src || !parse || !mux || !sink) {
-    *error = std::string("missing GStreamer element: ") + (!src ? "vdbsrc" : !parse ? parser
-                                                                  : !mux   ? muxer
-                                                                           : "filesink");
+    *error = std::string("missing GStreamer element: ") + (!src     ? "vdbsrc"
+                                                           : !parse ? parser
+                                                           : !mux   ? muxer
+                                                                    : "filesink");
     for (GstElement *e : {src, parse, mux, sink})
       if (e) gst_object_unref(e);
     gst_object_unref(p);

@@ -202,8 +202,9 @@ int Verify(const std::string &store, bool as_json) {
 void Busy(const std::string &cmd, const std::string &stream, json *busy, bool as_json) {
   busy->push_back(stream);
   if (!as_json)
-    std::fprintf(stderr, "vdb %s: stream '%s' is being recorded: skipped (its recorder applies "
-                         "its own retention and recovery)\n",
+    std::fprintf(stderr,
+                 "vdb %s: stream '%s' is being recorded: skipped (its recorder applies "
+                 "its own retention and recovery)\n",
                  cmd.c_str(), stream.c_str());
 }
 

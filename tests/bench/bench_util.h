@@ -35,6 +35,15 @@ inline double RssMb() {
   return double(rss) * double(sysconf(_SC_PAGESIZE)) / 1e6;
 }
 
+// Peak resident set size of the process so far, in MB (Linux /proc).
+inline double PeakRssMb() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::atof(line.c_str() + 6) / 1e3;
+  return 0;
+}
+
 inline std::string TempDir() {
   gchar *p = g_dir_make_tmp("vdbbench-XXXXXX", NULL);
   std::string s = p;

@@ -22,7 +22,8 @@ int main(int argc, char **argv) {
   std::string dir = TempDir();
 
   GstElement *w = gst_parse_launch(
-      ("appsrc name=src format=time is-live=true ! vdbsink location=" + dir + " stream=cam").c_str(),
+      ("appsrc name=src format=time is-live=true ! vdbsink location=" + dir + " stream=cam")
+          .c_str(),
       NULL);
   GstElement *src = gst_bin_get_by_name(GST_BIN(w), "src");
   gst_app_src_set_caps(GST_APP_SRC(src), s.caps);
@@ -42,10 +43,9 @@ int main(int argc, char **argv) {
   double start = WallSeconds();
   guint64 next = 0;
   for (; next < 15; next++) push(next);  // the stream exists before the follower opens it
-  GstElement *r = gst_parse_launch(("vdbsrc location=" + dir +
-                                    " stream=cam follow=true ! appsink name=out sync=false")
-                                       .c_str(),
-                                   NULL);
+  GstElement *r = gst_parse_launch(
+      ("vdbsrc location=" + dir + " stream=cam follow=true ! appsink name=out sync=false").c_str(),
+      NULL);
   GstElement *out = gst_bin_get_by_name(GST_BIN(r), "out");
   gst_element_set_state(r, GST_STATE_PLAYING);
   std::vector<double> lat;
@@ -93,9 +93,9 @@ int main(int argc, char **argv) {
     std::printf("follow_bench: no frame reached the follower\n");
     return 1;
   }
-  std::printf("follow latency behind vdbsink, %zu frames at 30 fps: median %.1f ms, p95 %.1f ms, "
-              "max %.1f ms\n",
-              lat.size(), lat[lat.size() / 2] * 1e3, lat[lat.size() * 95 / 100] * 1e3,
-              lat.back() * 1e3);
+  std::printf(
+      "follow latency behind vdbsink, %zu frames at 30 fps: median %.1f ms, p95 %.1f ms, "
+      "max %.1f ms\n",
+      lat.size(), lat[lat.size() / 2] * 1e3, lat[lat.size() * 95 / 100] * 1e3, lat.back() * 1e3);
   return 0;
 }

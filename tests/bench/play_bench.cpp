@@ -55,7 +55,8 @@ Result Measure(const std::string &src, guint64 duration, int seeks) {
   GstElement *sink = gst_bin_get_by_name(GST_BIN(p), "sink");
   g_object_set(sink, "signal-handoffs", TRUE, NULL);
   double t0 = WallSeconds(), first = 0;
-  g_signal_connect(sink, "handoff", G_CALLBACK(+[](GstElement *, GstBuffer *, GstPad *, gpointer d) {
+  g_signal_connect(sink, "handoff",
+                   G_CALLBACK(+[](GstElement *, GstBuffer *, GstPad *, gpointer d) {
                      double *f = static_cast<double *>(d);
                      if (*f == 0) *f = WallSeconds();
                    }),
@@ -95,14 +96,18 @@ int main(int argc, char **argv) {
   const guint64 frames = guint64(minutes) * 60 * 30;
   std::string dir = TempDir();
   // One encode, three containers: tee into vdbsink, mp4mux and splitmuxsink.
-  std::string enc =
-      "videotestsrc num-buffers=" + std::to_string(frames) +
-      " pattern=ball ! video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! "
-      "x264enc speed-preset=ultrafast key-int-max=30 bframes=2 ! h264parse ! "
-      "video/x-h264,stream-format=avc,alignment=au ! tee name=t "
-      "t. ! queue ! vdbsink location=" + dir + "/vdb stream=cam max-segment-time=60000000000 "
-      "t. ! queue ! mp4mux ! filesink location=" + dir + "/one.mp4 "
-      "t. ! queue ! splitmuxsink location=" + dir + "/part%05d.mp4 max-size-time=60000000000";
+  std::string enc = "videotestsrc num-buffers=" + std::to_string(frames) +
+                    " pattern=ball ! video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! "
+                    "x264enc speed-preset=ultrafast key-int-max=30 bframes=2 ! h264parse ! "
+                    "video/x-h264,stream-format=avc,alignment=au ! tee name=t "
+                    "t. ! queue ! vdbsink location=" +
+                    dir +
+                    "/vdb stream=cam max-segment-time=60000000000 "
+                    "t. ! queue ! mp4mux ! filesink location=" +
+                    dir +
+                    "/one.mp4 "
+                    "t. ! queue ! splitmuxsink location=" +
+                    dir + "/part%05d.mp4 max-size-time=60000000000";
   double w0 = WallSeconds();
   if (!Run(enc)) return 1;
   std::printf("play_bench: %d min of 320x240 H.264 (B-frames) recorded three ways in %.1f s\n",
@@ -120,12 +125,13 @@ int main(int argc, char **argv) {
   Measure(cases[0].src, duration, 1);  // loads the plugins (decoder, parsers) once for all
   for (int i = 0; i < 3; i++) {
     res[i] = Measure(cases[i].src, duration, seeks);
-    std::printf("%-18s first frame %7.1f ms   key-unit seek to frame: median %6.1f ms, p95 %6.1f ms\n",
-                cases[i].name, res[i].first_frame_ms, res[i].seek_median_ms, res[i].seek_p95_ms);
+    std::printf(
+        "%-18s first frame %7.1f ms   key-unit seek to frame: median %6.1f ms, p95 %6.1f ms\n",
+        cases[i].name, res[i].first_frame_ms, res[i].seek_median_ms, res[i].seek_p95_ms);
   }
   for (int i = 1; i < 3; i++)
-    std::printf("vdbsrc vs %-18s first frame %.2fx faster, seek median %.2fx faster\n", cases[i].name,
-                res[i].first_frame_ms / res[0].first_frame_ms,
+    std::printf("vdbsrc vs %-18s first frame %.2fx faster, seek median %.2fx faster\n",
+                cases[i].name, res[i].first_frame_ms / res[0].first_frame_ms,
                 res[i].seek_median_ms / res[0].seek_median_ms);
   Rm(dir);
   return 0;

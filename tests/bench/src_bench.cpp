@@ -17,14 +17,6 @@ using namespace bench;
 
 namespace {
 
-double PeakRssMb() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::atof(line.c_str() + 6) / 1e3;
-  return 0;
-}
-
 std::string Pipeline(const std::string &kind, const std::string &path) {
   if (kind == "vdb")
     return "vdbsrc location=" + path + " stream=cam ! fakesink name=sink sync=false";
@@ -213,12 +205,13 @@ int main(int argc, char **argv) {
       r[0].read["read_fps"] / r[1].read["read_fps"],
       r[1].seek["seek_median_ms"] / r[0].seek["seek_median_ms"],
       r[1].seek["seek_p95_ms"] / r[0].seek["seek_p95_ms"]);
-  std::printf("  key-unit trick-mode scan of all %.0f keyframes as fast as possible: vdbsrc %.3f s "
-              "(%.3f s CPU), splitmuxsrc %.3f s (%.3f s CPU, %.0f keyframes): %.1fx faster "
-              "(goal >= 5)\n",
-              r[0].trick["keyframes"], r[0].trick["trick_s"], r[0].trick["trick_cpu_s"],
-              r[1].trick["trick_s"], r[1].trick["trick_cpu_s"], r[1].trick["keyframes"],
-              r[1].trick["trick_s"] / r[0].trick["trick_s"]);
+  std::printf(
+      "  key-unit trick-mode scan of all %.0f keyframes as fast as possible: vdbsrc %.3f s "
+      "(%.3f s CPU), splitmuxsrc %.3f s (%.3f s CPU, %.0f keyframes): %.1fx faster "
+      "(goal >= 5)\n",
+      r[0].trick["keyframes"], r[0].trick["trick_s"], r[0].trick["trick_cpu_s"],
+      r[1].trick["trick_s"], r[1].trick["trick_cpu_s"], r[1].trick["keyframes"],
+      r[1].trick["trick_s"] / r[0].trick["trick_s"]);
   if (r[0].read["frames"] != double(n) || r[1].read["frames"] != double(n))
     std::printf("  WARNING: frames read vdbsrc %.0f, splitmuxsrc %.0f, expected %" G_GUINT64_FORMAT
                 "\n",

@@ -13,14 +13,6 @@ using namespace bench;
 
 namespace {
 
-double PeakRssMb() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::atof(line.c_str() + 6) / 1e3;
-  return 0;
-}
-
 // CPU seconds per second of video, per stream.
 double Record(const Stream &s, int n, double seconds, const std::string &sink_fmt,
               const std::string &dir) {
@@ -79,9 +71,10 @@ int main(int argc, char **argv) {
     double vdb = Record(s, n, seconds, "vdbsink location=%D stream=cam", dir);
     double mux = Record(s, n, seconds,
                         "splitmuxsink location=%D/part%05d.mp4 max-size-time=60000000000", dir);
-    std::printf("  %2d streams: CPU per stream: vdbsink %.2f%% of a core, splitmuxsink %.2f%% "
-                "(feeding them alone: %.2f%%); vdbsink/splitmuxsink %.2f\n",
-                n, vdb * 100, mux * 100, base * 100, vdb / mux);
+    std::printf(
+        "  %2d streams: CPU per stream: vdbsink %.2f%% of a core, splitmuxsink %.2f%% "
+        "(feeding them alone: %.2f%%); vdbsink/splitmuxsink %.2f\n",
+        n, vdb * 100, mux * 100, base * 100, vdb / mux);
     Rm(dir);
   }
   std::printf("  peak memory of the whole run: %.1f MB\n", PeakRssMb());

@@ -128,7 +128,9 @@ TEST(Catalog, CompactedDuringARunAndIdsNeverReused) {
   for (size_t i = 0; i < frames.size(); i++) {
     ASSERT_TRUE((*w)->Append(ToFrame(frames[i])).ok());
     auto segs = (*w)->segments();
-    if (segs.size() > 10) ASSERT_TRUE((*w)->DeleteSegment(segs.front().id).ok());
+    if (segs.size() > 10) {
+      ASSERT_TRUE((*w)->DeleteSegment(segs.front().id).ok());
+    }
     max_bytes = std::max(max_bytes, fs.Contents(kCat).size());
   }
   EXPECT_LT(max_bytes, (2 * 11 + 256 + 2) * kCatalogRecordSize + 64);

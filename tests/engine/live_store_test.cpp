@@ -62,7 +62,8 @@ TEST(LiveStore, FollowersAndSeekersWhileTheWriterRotatesAndRetentionDeletes) {
         auto d = (*w)->ApplyRetention(p, 0);
         ASSERT_TRUE(d.ok()) << d.status().ToString();
         deletions += *d;
-        uint64_t total = DefaultFs()->Open(tmp.path() + "/cam/catalog.vdbc", OpenMode::kRead)
+        uint64_t total = DefaultFs()
+                             ->Open(tmp.path() + "/cam/catalog.vdbc", OpenMode::kRead)
                              .value()
                              ->Size()
                              .value();  // the quota holds the catalog too
@@ -157,7 +158,9 @@ TEST(LiveStore, FollowersAndSeekersWhileTheWriterRotatesAndRetentionDeletes) {
         if (nx.code() == Code::kEnd) break;
         ASSERT_TRUE(nx.ok()) << nx.ToString();
         ASSERT_FALSE(b.frames.empty());
-        if (k == 0 || mode != 0) ASSERT_TRUE(b.frames[0].header.flags & kFlagKey);
+        if (k == 0 || mode != 0) {
+          ASSERT_TRUE(b.frames[0].header.flags & kFlagKey);
+        }
       }
       (*seeks)++;
       std::this_thread::sleep_for(std::chrono::microseconds(100));  // a viewer, not a spinner
@@ -175,10 +178,10 @@ TEST(LiveStore, FollowersAndSeekersWhileTheWriterRotatesAndRetentionDeletes) {
   EXPECT_GT(deletions.load(), 100u);
   EXPECT_FALSE(jumps[1].empty()) << "the slow follower never fell behind: nothing was tested";
   EXPECT_LE(worst_over, max_segment) << "quota exceeded by more than the open segment";
-  std::printf("writer: %zu frames, %zu segments deleted; followers played %zu and %zu frames "
-              "(%zu and %zu jumps over deleted footage); seekers: %zu and %zu seeks; quota "
-              "overshoot at most %llu bytes (a segment: %llu)\n",
-              n, deletions.load(), played[0], played[1], jumps[0].size(), jumps[1].size(),
-              seeks[0], seeks[1], (unsigned long long)worst_over,
-              (unsigned long long)max_segment);
+  std::printf(
+      "writer: %zu frames, %zu segments deleted; followers played %zu and %zu frames "
+      "(%zu and %zu jumps over deleted footage); seekers: %zu and %zu seeks; quota "
+      "overshoot at most %llu bytes (a segment: %llu)\n",
+      n, deletions.load(), played[0], played[1], jumps[0].size(), jumps[1].size(), seeks[0],
+      seeks[1], (unsigned long long)worst_over, (unsigned long long)max_segment);
 }

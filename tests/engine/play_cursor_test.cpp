@@ -176,8 +176,8 @@ TEST(PlayCursor, FollowsAWriterWithoutLosingFrames) {
     ASSERT_FALSE(c.finished());
     if (appended < frames.size()) {
       size_t to = std::min(frames.size(), appended + 37);
-      AppendAll(w.get(), std::vector<TestFrame>(frames.begin() + long(appended),
-                                                frames.begin() + long(to)));
+      AppendAll(w.get(),
+                std::vector<TestFrame>(frames.begin() + long(appended), frames.begin() + long(to)));
       appended = to;
       if (appended == frames.size()) {
         ASSERT_TRUE(w->Close().ok());

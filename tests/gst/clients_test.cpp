@@ -21,17 +21,21 @@ struct Format {
 };
 
 const Format kFormats[] = {
-    {"h264 byte-stream", "x264enc key-int-max=15 bframes=0 speed-preset=ultrafast ! h264parse ! "
-                         "video/x-h264,stream-format=byte-stream,alignment=au"},
+    {"h264 byte-stream",
+     "x264enc key-int-max=15 bframes=0 speed-preset=ultrafast ! h264parse ! "
+     "video/x-h264,stream-format=byte-stream,alignment=au"},
     {"h264 byte-stream, B-frames",
      "x264enc key-int-max=15 bframes=2 speed-preset=ultrafast ! h264parse ! "
      "video/x-h264,stream-format=byte-stream,alignment=au"},
-    {"h264 avc", "x264enc key-int-max=15 bframes=0 speed-preset=ultrafast ! h264parse ! "
-                 "video/x-h264,stream-format=avc,alignment=au"},
-    {"h264 avc, B-frames", "x264enc key-int-max=15 bframes=2 speed-preset=ultrafast ! h264parse ! "
-                           "video/x-h264,stream-format=avc,alignment=au"},
-    {"h264 avc3, B-frames", "x264enc key-int-max=15 bframes=2 speed-preset=ultrafast ! h264parse ! "
-                            "video/x-h264,stream-format=avc3,alignment=au"},
+    {"h264 avc",
+     "x264enc key-int-max=15 bframes=0 speed-preset=ultrafast ! h264parse ! "
+     "video/x-h264,stream-format=avc,alignment=au"},
+    {"h264 avc, B-frames",
+     "x264enc key-int-max=15 bframes=2 speed-preset=ultrafast ! h264parse ! "
+     "video/x-h264,stream-format=avc,alignment=au"},
+    {"h264 avc3, B-frames",
+     "x264enc key-int-max=15 bframes=2 speed-preset=ultrafast ! h264parse ! "
+     "video/x-h264,stream-format=avc3,alignment=au"},
     {"vp9", "vp9enc deadline=1 cpu-used=8 keyframe-max-dist=15"},
 };
 
@@ -90,8 +94,8 @@ GstElement *SyncedSink(Seen *seen) {
 GstClockTime PlayToEos(GstElement *p, std::string *error) {
   GstBus *bus = gst_element_get_bus(p);
   gst_element_set_state(p, GST_STATE_PLAYING);
-  GstMessage *m = gst_bus_timed_pop_filtered(
-      bus, 60 * kSec, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  GstMessage *m = gst_bus_timed_pop_filtered(bus, 60 * kSec,
+                                             GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
   GstClockTime spent = GST_CLOCK_TIME_NONE;
   if (!m) {
     *error = "no EOS within 60 s";
@@ -127,8 +131,8 @@ GST_START_TEST(test_playbin_plays_every_format_in_real_time) {
                 "%s: no preroll", f.name);
     gint64 dur = -1, pos = -1;
     fail_unless(gst_element_query_duration(p, GST_FORMAT_TIME, &dur), "%s: duration", f.name);
-    fail_unless(dur > gint64(900 * GST_MSECOND) && dur <= gint64(kSec), "%s: duration %" GST_TIME_FORMAT,
-                f.name, GST_TIME_ARGS(dur));
+    fail_unless(dur > gint64(900 * GST_MSECOND) && dur <= gint64(kSec),
+                "%s: duration %" GST_TIME_FORMAT, f.name, GST_TIME_ARGS(dur));
     fail_unless(gst_element_query_position(p, GST_FORMAT_TIME, &pos), "%s: position", f.name);
     fail_unless(pos >= 0 && pos < gint64(kSec / 10), "%s: position %" GST_TIME_FORMAT, f.name,
                 GST_TIME_ARGS(pos));
@@ -229,8 +233,8 @@ GST_START_TEST(test_discoverer_reports_duration_and_codec) {
     fail_unless_equals_int(int(gst_discoverer_video_info_get_height(v)), 120);
     GstCaps *caps = gst_discoverer_stream_info_get_caps(GST_DISCOVERER_STREAM_INFO(v));
     const char *want = std::string(f.name).rfind("vp9", 0) == 0 ? "video/x-vp9" : "video/x-h264";
-    fail_unless(gst_structure_has_name(gst_caps_get_structure(caps, 0), want), "%s: %" GST_PTR_FORMAT,
-                f.name, caps);
+    fail_unless(gst_structure_has_name(gst_caps_get_structure(caps, 0), want),
+                "%s: %" GST_PTR_FORMAT, f.name, caps);
     gst_caps_unref(caps);
     gst_discoverer_stream_info_list_free(videos);
     gst_discoverer_info_unref(info);
@@ -345,7 +349,8 @@ GST_START_TEST(test_live_source_and_retained_stores_play_in_real_time) {
   RunResult r;
   Run("videotestsrc is-live=true num-buffers=30 ! video/x-raw,format=I420,width=160,height=120,"
       "framerate=30/1 ! x264enc tune=zerolatency key-int-max=15 speed-preset=ultrafast ! "
-      "h264parse ! vdbsink location=" + live.path + " stream=cam",
+      "h264parse ! vdbsink location=" +
+          live.path + " stream=cam",
       &r);
   fail_unless(r.eos);
   GstClockTime spent;
@@ -356,7 +361,7 @@ GST_START_TEST(test_live_source_and_retained_stores_play_in_real_time) {
 
   TempDir cut;
   RecordPipeline(cut.path, kFormats[1], 60);  // 2 s in 0.5 s segments
-  {  // retention removes the first second
+  {                                           // retention removes the first second
     auto w = vdb::Writer::Open(vdb::DefaultFs(), cut.path, "cam", {}, nullptr);
     fail_unless(w.ok());
     auto segs = (*w)->segments();
@@ -378,10 +383,10 @@ GST_START_TEST(test_reconfigure_keeps_the_stored_caps) {
   RecordPipeline(tmp.path, kFormats[2], 30);  // avc: codec_data in the caps
   std::vector<std::string> stored;
   ReadStore(tmp.path, "cam", nullptr, &stored);
-  GstElement *p = gst_parse_launch(("vdbsrc name=src location=" + tmp.path +
-                                    " stream=cam ! fakesink name=out sync=true")
-                                       .c_str(),
-                                   NULL);
+  GstElement *p = gst_parse_launch(
+      ("vdbsrc name=src location=" + tmp.path + " stream=cam ! fakesink name=out sync=true")
+          .c_str(),
+      NULL);
   gst_element_set_state(p, GST_STATE_PAUSED);
   fail_unless(gst_element_get_state(p, NULL, NULL, 30 * kSec) == GST_STATE_CHANGE_SUCCESS);
   GstElement *out = gst_bin_get_by_name(GST_BIN(p), "out");

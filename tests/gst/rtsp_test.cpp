@@ -31,10 +31,13 @@ struct Server {
     g_object_unref(mounts);
     fail_unless(gst_rtsp_server_attach(server, ctx) != 0, "cannot listen on 127.0.0.1");
     port = gst_rtsp_server_get_bound_port(server);
-    thread = g_thread_new("rtsp", [](gpointer l) -> gpointer {
-      g_main_loop_run(static_cast<GMainLoop *>(l));
-      return nullptr;
-    }, loop);
+    thread = g_thread_new(
+        "rtsp",
+        [](gpointer l) -> gpointer {
+          g_main_loop_run(static_cast<GMainLoop *>(l));
+          return nullptr;
+        },
+        loop);
   }
   ~Server() {
     g_main_loop_quit(loop);
@@ -152,9 +155,9 @@ GST_START_TEST(test_rtsp_client_seek_plays_from_the_range) {
 }
 GST_END_TEST;
 
-#define RTSP_PLUGINS                                                                          \
-  "coreelements", "videotestsrc", "x264", "videoparsersbad", "libav", "rtsp", "rtp", \
-      "rtpmanager", "udp", "app"
+#define RTSP_PLUGINS                                                                               \
+  "coreelements", "videotestsrc", "x264", "videoparsersbad", "libav", "rtsp", "rtp", "rtpmanager", \
+      "udp", "app"
 
 static Suite *rtsp_suite(void) {
   Suite *s = suite_create("rtsp");

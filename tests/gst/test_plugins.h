@@ -110,7 +110,7 @@ inline bool NeedPlugins(const char *test, std::initializer_list<const char *> na
 }  // namespace vdbtest
 
 // Adds a test case when the system plugins it needs load (see above).
-#define VDB_ADD_TEST(tc, tf, ...)                                    \
-  do {                                                               \
+#define VDB_ADD_TEST(tc, tf, ...)                                         \
+  do {                                                                    \
     if (vdbtest::NeedPlugins(#tf, {__VA_ARGS__})) tcase_add_test(tc, tf); \
   } while (0)

@@ -577,7 +577,8 @@ GST_START_TEST(test_elementary_stream_import_gets_pts_from_dts) {
   RunResult enc;
   Run("videotestsrc num-buffers=60 ! video/x-raw,format=I420,width=160,height=120,"
       "framerate=30/1 ! x264enc bframes=0 key-int-max=30 speed-preset=ultrafast ! "
-      "video/x-h264,stream-format=byte-stream ! filesink location=" + raw,
+      "video/x-h264,stream-format=byte-stream ! filesink location=" +
+          raw,
       &enc);
   fail_unless(enc.eos);
   RunResult r;
@@ -589,7 +590,8 @@ GST_START_TEST(test_elementary_stream_import_gets_pts_from_dts) {
     fail_unless_equals_uint64(got[i].pts, got[i].dts);
     if (i > 0) {  // one frame duration apart (h264parse adds durations: ±1 ns)
       guint64 step = got[i].dts - got[i - 1].dts;
-      fail_unless(step >= GST_SECOND / 30 - 1 && step <= GST_SECOND / 30 + 1, "step %" G_GUINT64_FORMAT, step);
+      fail_unless(step >= GST_SECOND / 30 - 1 && step <= GST_SECOND / 30 + 1,
+                  "step %" G_GUINT64_FORMAT, step);
     }
   }
 }

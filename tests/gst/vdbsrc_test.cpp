@@ -409,9 +409,10 @@ GST_END_TEST;
 GST_START_TEST(test_bframes_play_back_exactly_without_false_gaps) {
   TempDir tmp;
   Encoded e;
-  Encode("x264enc key-int-max=30 bframes=2 b-adapt=false speed-preset=ultrafast ! h264parse ! "
-         "video/x-h264,stream-format=avc,alignment=au",
-         150, &e);
+  Encode(
+      "x264enc key-int-max=30 bframes=2 b-adapt=false speed-preset=ultrafast ! h264parse ! "
+      "video/x-h264,stream-format=avc,alignment=au",
+      150, &e);
   RecordRuns("location=" + tmp.path + " stream=cam max-segment-time=1000000000", {&e});
   for (const char *gaps : {"gaps=preserve", "gaps=collapse"}) {
     GstHarness *h = gst_harness_new_parse(Src(tmp.path, gaps).c_str());
@@ -457,9 +458,10 @@ GST_START_TEST(test_follower_started_before_the_first_frame) {
     GstBuffer *b = gst_sample_get_buffer(s);
     fail_unless_equals_uint64(GST_BUFFER_PTS(b), GST_BUFFER_PTS(e.buffers[size_t(i)]));
     if (i == 0) {
-      GstClockTime rt =
-          gst_segment_to_running_time(gst_sample_get_segment(s), GST_FORMAT_TIME, GST_BUFFER_PTS(b));
-      fail_unless(rt < kSec / 10, "first frame at running time %" GST_TIME_FORMAT, GST_TIME_ARGS(rt));
+      GstClockTime rt = gst_segment_to_running_time(gst_sample_get_segment(s), GST_FORMAT_TIME,
+                                                    GST_BUFFER_PTS(b));
+      fail_unless(rt < kSec / 10, "first frame at running time %" GST_TIME_FORMAT,
+                  GST_TIME_ARGS(rt));
     }
     gst_sample_unref(s);
   }
@@ -521,7 +523,8 @@ GST_START_TEST(test_follower_behind_retention_jumps_to_the_oldest_footage) {
     fail_unless(GST_BUFFER_DTS(b) > last, "out of order");
     if (GST_BUFFER_DTS(b) > last + kSec / 30 + 1) {
       jumps++;
-      fail_unless(!GST_BUFFER_FLAG_IS_SET(b, GST_BUFFER_FLAG_DELTA_UNIT), "jumped to a delta frame");
+      fail_unless(!GST_BUFFER_FLAG_IS_SET(b, GST_BUFFER_FLAG_DELTA_UNIT),
+                  "jumped to a delta frame");
       fail_unless(GST_BUFFER_FLAG_IS_SET(b, GST_BUFFER_FLAG_DISCONT), "jump without DISCONT");
     }
     last = GST_BUFFER_DTS(b);
