@@ -10,20 +10,11 @@
 namespace vdb::test {
 namespace {
 
-std::unique_ptr<Writer> OpenWriter(Fs *fs, const std::string &store, uint64_t seg_ns) {
+// A writer cutting a segment every `seg_ns` of footage.
+std::unique_ptr<Writer> WriterCutting(Fs *fs, const std::string &store, uint64_t seg_ns) {
   WriterOptions o;
   o.max_segment_duration = seg_ns;
-  auto w = Writer::Open(fs, store, "cam", o, nullptr);
-  EXPECT_TRUE(w.ok()) << w.status().ToString();
-  if (!w.ok()) return nullptr;
-  EXPECT_TRUE((*w)->SetCaps("h264", "video/x-h264, stream-format=byte-stream").ok());
-  return std::move(w).value();
-}
-
-std::unique_ptr<Reader> OpenReader(Fs *fs, const std::string &store) {
-  auto r = Reader::Open(fs, store, "cam");
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  return r.ok() ? std::move(r).value() : nullptr;
+  return OpenWriter(fs, store, o);
 }
 
 // I P B B P B B ...: decode order, PTS reordered, DTS = PTS of the frame two
@@ -67,7 +58,7 @@ Status Drain(PlayCursor *c, Played *p, size_t max_batches = SIZE_MAX) {
 TEST(PlayCursor, ForwardPlaysEveryFrameAcrossSegments) {
   MemFs fs;
   auto frames = MakeFrames(300, 800, 30, 30, 1000 * 3600 * kSecond);
-  auto w = OpenWriter(&fs, "/s", kSecond);
+  auto w = WriterCutting(&fs, "/s", kSecond);
   AppendAll(w.get(), frames);
   ASSERT_TRUE(w->Close().ok());
   auto r = OpenReader(&fs, "/s");
@@ -85,7 +76,7 @@ TEST(PlayCursor, ForwardPlaysEveryFrameAcrossSegments) {
 TEST(PlayCursor, BFramesAreNotGaps) {
   MemFs fs;
   auto frames = BFrames(300, 1000 * 3600 * kSecond);
-  auto w = OpenWriter(&fs, "/s", kSecond);
+  auto w = WriterCutting(&fs, "/s", kSecond);
   AppendAll(w.get(), frames);
   ASSERT_TRUE(w->Close().ok());
   auto r = OpenReader(&fs, "/s");
@@ -104,7 +95,7 @@ TEST(PlayCursor, AHoleBetweenRecordingsIsReportedOnce) {
   MemFs fs;
   auto a = MakeFrames(60, 500, 30, 30, 0);
   auto b = MakeFrames(60, 500, 30, 30, 10 * kSecond);
-  auto w = OpenWriter(&fs, "/s", kSecond);
+  auto w = WriterCutting(&fs, "/s", kSecond);
   AppendAll(w.get(), a);
   AppendAll(w.get(), b);
   ASSERT_TRUE(w->Close().ok());
@@ -121,7 +112,7 @@ TEST(PlayCursor, AHoleBetweenRecordingsIsReportedOnce) {
 TEST(PlayCursor, ReverseGivesGopsFromTheEndBackToTheStart) {
   MemFs fs;
   auto frames = MakeFrames(150, 500, 30, 30, 0);
-  auto w = OpenWriter(&fs, "/s", kSecond);
+  auto w = WriterCutting(&fs, "/s", kSecond);
   AppendAll(w.get(), frames);
   ASSERT_TRUE(w->Close().ok());
   auto r = OpenReader(&fs, "/s");
@@ -144,7 +135,7 @@ TEST(PlayCursor, ReverseGivesGopsFromTheEndBackToTheStart) {
 TEST(PlayCursor, KeyUnitsOnly) {
   MemFs fs;
   auto frames = MakeFrames(150, 500, 15, 30, 0);
-  auto w = OpenWriter(&fs, "/s", kSecond);
+  auto w = WriterCutting(&fs, "/s", kSecond);
   AppendAll(w.get(), frames);
   ASSERT_TRUE(w->Close().ok());
   auto r = OpenReader(&fs, "/s");
@@ -162,7 +153,7 @@ TEST(PlayCursor, KeyUnitsOnly) {
 TEST(PlayCursor, FollowsAWriterWithoutLosingFrames) {
   MemFs fs;
   auto frames = MakeFrames(240, 500, 30, 30, 0);
-  auto w = OpenWriter(&fs, "/s", kSecond);
+  auto w = WriterCutting(&fs, "/s", kSecond);
   AppendAll(w.get(), std::vector<TestFrame>(frames.begin(), frames.begin() + 45));
   ASSERT_TRUE(w->Flush().ok());
   auto r = OpenReader(&fs, "/s");
@@ -196,7 +187,7 @@ TEST(PlayCursor, FollowsAWriterWithoutLosingFrames) {
 TEST(PlayCursor, RetentionUnderTheCursorContinuesAtTheOldestFootage) {
   TempDir tmp;
   auto frames = MakeFrames(300, 500, 30, 30, 0);
-  auto w = OpenWriter(DefaultFs(), tmp.path(), kSecond);
+  auto w = WriterCutting(DefaultFs(), tmp.path(), kSecond);
   AppendAll(w.get(), frames);
   ASSERT_TRUE(w->Close().ok());
   auto r = OpenReader(DefaultFs(), tmp.path());
@@ -225,7 +216,7 @@ TEST(PlayCursor, RetentionUnderTheCursorContinuesAtTheOldestFootage) {
 TEST(PlayCursor, LiveSegmentSealedAndDeletedUnderAFollower) {
   TempDir tmp;
   auto frames = MakeFrames(300, 500, 30, 30, 0);
-  auto w = OpenWriter(DefaultFs(), tmp.path(), kSecond);
+  auto w = WriterCutting(DefaultFs(), tmp.path(), kSecond);
   AppendAll(w.get(), std::vector<TestFrame>(frames.begin(), frames.begin() + 20));
   ASSERT_TRUE(w->Flush().ok());
   auto r = OpenReader(DefaultFs(), tmp.path());
@@ -250,7 +241,7 @@ TEST(PlayCursor, LiveSegmentSealedAndDeletedUnderAFollower) {
 
 TEST(PlayCursor, EmptyStreamEndsAtOnce) {
   MemFs fs;
-  auto w = OpenWriter(&fs, "/s", kSecond);
+  auto w = WriterCutting(&fs, "/s", kSecond);
   auto r = OpenReader(&fs, "/s");
   PlayCursor c(r.get());
   EXPECT_EQ(c.Seek(0, Snap::kBefore, PlayOptions{}).code(), Code::kNotFound);

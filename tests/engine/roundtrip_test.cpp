@@ -8,24 +8,6 @@
 using namespace vdb;
 using namespace vdb::test;
 
-namespace {
-
-std::unique_ptr<Writer> OpenWriter(Fs *fs, const std::string &store, WriterOptions o = {}) {
-  auto w = Writer::Open(fs, store, "cam", o, nullptr);
-  EXPECT_TRUE(w.ok()) << w.status().ToString();
-  if (!w.ok()) return nullptr;
-  EXPECT_TRUE((*w)->SetCaps("h264", "video/x-h264, stream-format=byte-stream").ok());
-  return std::move(w).value();
-}
-
-std::unique_ptr<Reader> OpenReader(Fs *fs, const std::string &store) {
-  auto r = Reader::Open(fs, store, "cam");
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  return r.ok() ? std::move(r).value() : nullptr;
-}
-
-}  // namespace
-
 TEST(RoundTrip, ThousandsOfMixedFramesOnRealFiles) {
   TempDir tmp;
   std::vector<TestFrame> frames = MakeFrames(3000, 1500, 25);

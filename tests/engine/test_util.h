@@ -54,6 +54,21 @@ inline void AppendAll(Writer *w, const std::vector<TestFrame> &frames) {
   for (const auto &f : frames) ASSERT_TRUE(w->Append(ToFrame(f)).ok());
 }
 
+// A writer of stream "cam" in `store` with H.264 byte-stream caps set.
+inline std::unique_ptr<Writer> OpenWriter(Fs *fs, const std::string &store, WriterOptions o = {}) {
+  auto w = Writer::Open(fs, store, "cam", o, nullptr);
+  EXPECT_TRUE(w.ok()) << w.status().ToString();
+  if (!w.ok()) return nullptr;
+  EXPECT_TRUE((*w)->SetCaps("h264", "video/x-h264, stream-format=byte-stream").ok());
+  return std::move(w).value();
+}
+
+inline std::unique_ptr<Reader> OpenReader(Fs *fs, const std::string &store) {
+  auto r = Reader::Open(fs, store, "cam");
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? std::move(r).value() : nullptr;
+}
+
 // Reads every frame of the stream in order.
 inline std::vector<TestFrame> ReadAll(Reader *r, Status *error = nullptr) {
   std::vector<TestFrame> out;
