@@ -539,6 +539,18 @@ GST_START_TEST(test_follower_behind_retention_jumps_to_the_oldest_footage) {
 }
 GST_END_TEST;
 
+// Downstream that cannot take the stored caps: a clear negotiation error,
+// never other caps.
+GST_START_TEST(test_refused_caps_are_a_clear_error) {
+  TempDir tmp;
+  Record(tmp.path, 30);
+  RunResult r;
+  Run(Src(tmp.path) + " ! video/x-vp9 ! fakesink", &r);
+  fail_unless(!r.errors.empty(), "no error");
+  fail_unless(r.errors[0].find("negotiat") != std::string::npos, "%s", r.errors[0].c_str());
+}
+GST_END_TEST;
+
 // live-edge=true starts at the newest keyframe, stream time 0 there.
 GST_START_TEST(test_live_edge_starts_at_the_newest_keyframe) {
   TempDir tmp;
@@ -802,6 +814,7 @@ static Suite *vdbsrc_suite(void) {
   VDB_ADD_TEST(tc, test_follower_started_before_the_first_frame, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_live_edge_starts_at_the_newest_keyframe, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_read_only_store_plays, H264_PLUGINS);
+  VDB_ADD_TEST(tc, test_refused_caps_are_a_clear_error, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_follower_behind_retention_jumps_to_the_oldest_footage, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_playbin_uri_and_mp4_export, H264_PLUGINS, PLAYBIN_PLUGINS, "isomp4");
   VDB_ADD_TEST(tc, test_errors, H264_PLUGINS);
