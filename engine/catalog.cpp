@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <random>
 
 #include "crc32c.h"
@@ -67,42 +68,133 @@ void Catalog::Apply(CatalogOp op, const SegmentInfo &info) {
   segments_.insert(pos, info);
 }
 
-Status Catalog::Parse(const uint8_t *data, size_t size, uint64_t base_offset) {
-  size_t off = 0;
-  for (; off + kCatalogRecordSize <= size; off += kCatalogRecordSize) {
+namespace {
+
+struct Rec {
+  CatalogOp op;
+  SegmentInfo info;
+};
+
+constexpr size_t kReadChunk = 16384 * kCatalogRecordSize;  // 1 MiB
+// A power loss can leave the unsynced tail of the file as zeros or garbage
+// (ext4 extends the size before the data lands): bad records with no valid
+// one after them, within this much, are a torn tail, not damage.
+constexpr uint64_t kTornLookahead = 1024 * kCatalogRecordSize;
+
+// Reads the records in [from, size) of `f` in bounded chunks into *out.
+// *valid_end: just past the last record before the first bad one. Returns
+// kCorrupt if a bad record is followed by a valid one, or by more than
+// kTornLookahead bytes (a 50 GB sparse catalog is damage, and is not read).
+Status ReadRecords(File *f, uint64_t from, uint64_t size, std::vector<Rec> *out,
+                   uint64_t *valid_end) {
+  std::vector<uint8_t> buf;
+  uint64_t off = from;
+  bool bad = false;
+  while (off + kCatalogRecordSize <= size && !bad) {
+    size_t want = size_t(
+        std::min<uint64_t>(kReadChunk, (size - off) / kCatalogRecordSize * kCatalogRecordSize));
+    buf.resize(want);
+    VDB_ASSIGN_OR_RETURN(size_t got, f->ReadAt(off, buf.data(), want));
+    if (got < kCatalogRecordSize) break;
+    for (size_t i = 0; i + kCatalogRecordSize <= got; i += kCatalogRecordSize) {
+      Rec r;
+      if (!DecodeRecord(buf.data() + i, &r.op, &r.info)) {
+        bad = true;
+        break;
+      }
+      out->push_back(r);
+      off += kCatalogRecordSize;
+    }
+    if (got < want) break;
+  }
+  *valid_end = off;
+  if (!bad || off + kCatalogRecordSize > size) return Status::Ok();
+  if (size - off > kTornLookahead)
+    return Status(Code::kCorrupt, "catalog record at offset " + std::to_string(off) +
+                                      " is damaged and " + std::to_string(size - off) +
+                                      " bytes follow it");
+  buf.resize(size_t(size - off));
+  VDB_ASSIGN_OR_RETURN(size_t got, f->ReadAt(off, buf.data(), buf.size()));
+  for (size_t i = kCatalogRecordSize; i + kCatalogRecordSize <= got; i += kCatalogRecordSize) {
     CatalogOp op;
     SegmentInfo info;
-    if (!DecodeRecord(data + off, &op, &info)) {
-      if (off + kCatalogRecordSize < size)
-        return Status(Code::kCorrupt, "catalog record at offset " +
-                                          std::to_string(base_offset + off) + " is damaged");
-      break;  // the last record is torn: a clean end
-    }
-    Apply(op, info);
+    if (DecodeRecord(buf.data() + i, &op, &info))
+      return Status(Code::kCorrupt,
+                    "catalog record at offset " + std::to_string(off) + " is damaged");
   }
-  valid_size_ = base_offset + off;
-  torn_bytes_ = size - off;
+  return Status::Ok();  // garbage up to the end: a torn tail
+}
+
+}  // namespace
+
+void Catalog::ApplyAll(const std::vector<std::pair<CatalogOp, SegmentInfo>> &recs) {
+  bool in_order = true;
+  uint64_t last = segments_.empty() ? 0 : segments_.back().id;
+  for (const auto &r : recs) {
+    if (r.second.id < last) in_order = false;
+    last = std::max(last, r.second.id);
+  }
+  if (in_order) {  // the usual case: each record at the back, O(log n) each
+    for (const auto &r : recs) Apply(r.first, r.second);
+    return;
+  }
+  // Any order (a catalog rebuilt or written by another tool): O(n log n).
+  std::map<uint64_t, SegmentInfo> byid;
+  for (auto &s : segments_) byid.emplace(s.id, s);
+  for (const auto &r : recs) {
+    const SegmentInfo &info = r.second;
+    max_id_ = std::max(max_id_, info.id);
+    auto it = byid.find(info.id);
+    if (r.first == CatalogOp::kDeleted) {
+      dead_records_ += it != byid.end() ? 2 : 1;
+      if (it != byid.end()) byid.erase(it);
+    } else if (it != byid.end()) {
+      it->second = info;
+      dead_records_++;
+    } else {
+      byid.emplace(info.id, info);
+    }
+  }
+  segments_.clear();
+  segments_.reserve(byid.size());
+  for (auto &kv : byid) segments_.push_back(kv.second);
+}
+
+Status Catalog::ReadFrom(File *f, uint64_t from, uint64_t size) {
+  std::vector<Rec> recs;
+  uint64_t end = from;
+  Status st = ReadRecords(f, from, size, &recs, &end);
+  if (!st.ok()) return st;
+  std::vector<std::pair<CatalogOp, SegmentInfo>> ops;
+  ops.reserve(recs.size());
+  for (const auto &r : recs) ops.emplace_back(r.op, r.info);
+  ApplyAll(ops);
+  valid_size_ = end;
+  torn_bytes_ = size - end;
   return Status::Ok();
 }
 
 Result<Catalog> Catalog::Load(Fs *fs, const std::string &dir) {
   Catalog c;
-  auto data = ReadWholeFile(fs, Path(dir));
-  if (!data.ok()) {
-    if (data.status().code() == Code::kNotFound) return c;
-    return data.status();
+  auto opened = fs->Open(Path(dir), OpenMode::kRead);
+  if (!opened.ok()) {
+    if (opened.status().code() == Code::kNotFound) return c;
+    return opened.status();
   }
-  const std::string &d = data.value();
-  if (d.size() < kFileHeaderSize) {
-    c.torn_bytes_ = d.size();  // crashed while creating it: nothing recorded
+  File *f = opened->get();
+  VDB_ASSIGN_OR_RETURN(uint64_t size, f->Size());
+  if (size < kFileHeaderSize) {
+    c.torn_bytes_ = size;  // crashed while creating it: nothing recorded
     return c;
   }
+  uint8_t hdr[kFileHeaderSize];
+  VDB_ASSIGN_OR_RETURN(size_t n, f->ReadAt(0, hdr, sizeof hdr));
+  if (n < sizeof hdr) return Status(Code::kCorrupt, Path(dir) + ": header is truncated");
   FileHeader h;
-  Status st = DecodeFileHeader(reinterpret_cast<const uint8_t *>(d.data()), FileKind::kCatalog, &h);
+  Status st = DecodeFileHeader(hdr, FileKind::kCatalog, &h);
   if (!st.ok()) return Status(st.code(), Path(dir) + ": " + st.message());
   c.epoch_ = h.segment_id;
-  st = c.Parse(reinterpret_cast<const uint8_t *>(d.data()) + kFileHeaderSize,
-               d.size() - kFileHeaderSize, kFileHeaderSize);
+  st = c.ReadFrom(f, kFileHeaderSize, size);
   if (!st.ok()) return Status(st.code(), Path(dir) + ": " + st.message());
   return c;
 }
@@ -122,9 +214,9 @@ Status Catalog::Refresh(Fs *fs, const std::string &dir, bool *reloaded) {
     return Status::Ok();
   }
   if (size - valid_size_ < kCatalogRecordSize) return Status::Ok();
-  std::string buf(size - valid_size_, '\0');
-  VDB_ASSIGN_OR_RETURN(size_t got, f->ReadAt(valid_size_, buf.data(), buf.size()));
-  return Parse(reinterpret_cast<const uint8_t *>(buf.data()), got, valid_size_);
+  Status st = ReadFrom(f.get(), valid_size_, size);
+  if (!st.ok()) return Status(st.code(), Path(dir) + ": " + st.message());
+  return Status::Ok();
 }
 
 long Catalog::FindByTime(uint64_t pts) const {

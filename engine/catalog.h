@@ -3,9 +3,16 @@
 // costs one read, independent of how many frames it holds.
 //
 // Records (64 bytes, CRC32C each) say OPEN, SEALED or DELETED for a segment id.
-// A torn last record is a clean end (TornBytes() > 0 tells the writer to cut
-// it); a bad record before the end is corruption (kCorrupt) and the writer
-// rebuilds the catalog from the segments' metadata.
+// Bad records at the end with no valid record after them (a torn append, or
+// the zeros a power loss leaves in an unsynced tail) are a clean end
+// (torn_bytes() > 0 tells the writer to cut them); a bad record followed by a
+// valid one, or by more than 64 KiB, is corruption (kCorrupt): the writer
+// rebuilds the catalog from the segment files and a reader builds the same
+// list in memory (RebuildFromFiles in recovery.h).
+//
+// Bounded work: the file is read in 1 MiB chunks and memory is proportional
+// to its valid records, never to its size; records in any order load in
+// O(n log n).
 //
 // Thread rules: a Catalog object is a value; not safe for concurrent mutation.
 // Only the Writer (holding the stream lock) appends or rewrites the file.
@@ -13,6 +20,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "file.h"
@@ -44,6 +52,8 @@ class Catalog {
 
   // Applies one record to the in-memory view.
   void Apply(CatalogOp op, const SegmentInfo &info);
+  // Applies records in file order: O(log n) each in id order, O(n log n) in all otherwise.
+  void ApplyAll(const std::vector<std::pair<CatalogOp, SegmentInfo>> &records);
   // Applies records appended since valid_size(); for readers following a
   // writer. *reloaded is set when the file was rewritten and reread whole.
   Status Refresh(Fs *fs, const std::string &dir, bool *reloaded);
@@ -52,7 +62,7 @@ class Catalog {
   static void EncodeRecord(CatalogOp op, const SegmentInfo &info, uint8_t *out);
 
  private:
-  Status Parse(const uint8_t *data, size_t size, uint64_t base_offset);
+  Status ReadFrom(File *f, uint64_t from, uint64_t size);
 
   std::vector<SegmentInfo> segments_;
   uint64_t max_id_ = 0;

@@ -12,6 +12,24 @@
 //  - Locks are advisory, per open lock object (flock semantics): a second
 //    exclusive lock on the same path fails with kLocked, also within one
 //    process. Dropping the Lock object releases it.
+//
+// The one rule for files inside a store (a store is hostile input: any of
+// its names may have been replaced by a symlink, a FIFO, a directory or a
+// device node, on purpose or by a broken backup):
+//  - Open() and TryLock() never follow a symlink (O_NOFOLLOW) and open
+//    without blocking (O_NONBLOCK, so a FIFO cannot hang the open), then
+//    check with fstat that what they opened is a regular file before any
+//    read or write. Anything else is kCorrupt with a message naming the path
+//    and what it is ("... is a symbolic link, not a regular file").
+//  - New files are created exclusively (kCreateExcl, O_EXCL: never through a
+//    name planted in advance); WriteFileAtomic removes a stale temporary
+//    name, never what it points to, before creating it exclusively.
+//  - Rename() and Remove() act on the name itself (rename(2) and unlink(2)
+//    do not follow a symlink in the last component).
+//  - Whole-file reads take the most the caller accepts (ReadWholeFile's
+//    max_bytes): a 50 GB sparse file is refused by its size, never read.
+// The store's own directory may be reached through a symlink (a user's
+// mount layout); every name below it obeys the rule.
 #pragma once
 
 #include <cstddef>
@@ -47,11 +65,14 @@ class File {
 };
 
 enum class OpenMode {
-  kRead,         // existing file, read only
-  kAppend,       // existing or new file, read + append
-  kCreateExcl,   // new file (fails with kExists), read + append
-  kCreateTrunc,  // new or emptied file, read + append
+  kRead,        // existing file, read only
+  kAppend,      // existing or new file, read + append
+  kCreateExcl,  // new file (fails with kExists, also for a dangling symlink), read + append
 };
+
+// What a name in a directory is, without following it.
+enum class FileType { kRegular, kDirectory, kSymlink, kOther };
+const char *FileTypeName(FileType t);
 
 enum class LockMode { kShared, kExclusive };
 
@@ -71,7 +92,10 @@ class Fs {
   // Names (not paths) of the entries of a directory, unsorted.
   virtual Result<std::vector<std::string>> List(const std::string &dir) = 0;
   virtual Status SyncDir(const std::string &dir) = 0;
+  // True if the name exists (a symlink exists, whatever it points to).
   virtual bool Exists(const std::string &path) = 0;
+  // The type of the name itself (lstat); kNotFound if there is none.
+  virtual Result<FileType> TypeOf(const std::string &path) = 0;
   // Non-blocking: kLocked if a conflicting lock is held.
   virtual Result<std::unique_ptr<Lock>> TryLock(const std::string &path, LockMode mode) = 0;
   // Bytes available to an unprivileged writer on the file system of `path`.
@@ -83,15 +107,19 @@ Fs *DefaultFs();
 
 std::string JoinPath(const std::string &a, const std::string &b);
 
-// Reads a whole (small) file. Helper over Fs/File.
-Result<std::string> ReadWholeFile(Fs *fs, const std::string &path);
+// Reads a whole (small) file: kCorrupt, without reading it, if it holds more
+// than max_bytes (a metadata file is small; a huge one is damage).
+Result<std::string> ReadWholeFile(Fs *fs, const std::string &path, uint64_t max_bytes);
+// kCorrupt naming the path unless the name is a directory (not a symlink).
+Status CheckDirectory(Fs *fs, const std::string &path);
 enum class Durability {
   kNone,  // readers see the old or the new file; a power loss may leave either
   kData,  // the new file's data is synced before the rename (the caller syncs the directory)
   kFull,  // data and rename are synced: the new file survives a power loss
 };
-// Writes `data` to path.tmp and renames it over `path`: readers see the old
-// or the new file, whole, never a part of one.
+// Writes `data` to path.tmp (created exclusively, after removing a stale
+// path.tmp) and renames it over `path`: readers see the old or the new file,
+// whole, never a part of one. On failure path.tmp is removed.
 Status WriteFileAtomic(Fs *fs, const std::string &path, const std::string &data,
                        Durability durability = Durability::kFull);
 

@@ -66,6 +66,7 @@ bool DecodeRecordHeader(const uint8_t in[kRecordHeaderSize], RecordHeader *h) {
   h->duration = Load64(in + 24);
   h->flags = Load32(in + 32);
   h->crc = Load32(in + 36);
+  if ((h->flags & kFlagConfig) && h->payload_size > kMaxCapsSize) return false;
   return h->payload_size <= kMaxPayload && (h->flags & ~kKnownFlags) == 0;
 }
 

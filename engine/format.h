@@ -21,6 +21,12 @@ constexpr size_t kRecordHeaderSize = 40;
 constexpr size_t kIndexEntrySize = 32;
 constexpr uint32_t kRecordMagic = 0x52424456;  // "VDBR"
 constexpr uint32_t kMaxPayload = 256u << 20;   // larger lengths are corrupt
+// Caps (config record payload, caps in metadata) are at most this long:
+// codec_data is a few hundred bytes, so a larger one is damage.
+constexpr uint32_t kMaxCapsSize = 1u << 20;
+// Whole-file reads of small files are refused above these sizes.
+constexpr uint64_t kMaxMetaFileSize = 2 * uint64_t(kMaxCapsSize) + 64 * 1024;  // <id>.json
+constexpr uint64_t kMaxMarkerFileSize = 4096;                                  // vdb-store.json
 
 // Record flags (16 bits in the index).
 constexpr uint32_t kFlagKey = 1u << 0;      // decodable on its own (IDR / VP9 keyframe)

@@ -150,7 +150,6 @@ Result<std::unique_ptr<File>> MemFs::Open(const std::string &path, OpenMode mode
     if (!dirs_.count(Parent(path))) return Status::FromErrno(ENOENT, "open " + path);
     it = live_.emplace(path, std::make_shared<Inode>()).first;
   }
-  if (mode == OpenMode::kCreateTrunc) it->second->data.clear();
   return std::unique_ptr<File>(new MemFile(this, it->second, path));
 }
 
@@ -165,7 +164,14 @@ Status MemFs::Rename(const std::string &from, const std::string &to) {
 
 Status MemFs::Remove(const std::string &path) {
   std::lock_guard<std::mutex> l(mu_);
-  if (!live_.erase(path)) return Status::FromErrno(ENOENT, "remove " + path);
+  auto it = live_.find(path);
+  if (it == live_.end()) return Status::FromErrno(ENOENT, "remove " + path);
+  // A disk-full budget gets the bytes back (when no other name holds them).
+  auto d = durable_.find(path);
+  long names = 1 + (d != durable_.end() && d->second == it->second);
+  if (faults_.space_left != UINT64_MAX && it->second.use_count() == names)
+    faults_.space_left += it->second->data.size();
+  live_.erase(it);
   return Status::Ok();
 }
 
@@ -204,6 +210,13 @@ Status MemFs::SyncDir(const std::string &dir) {
 bool MemFs::Exists(const std::string &path) {
   std::lock_guard<std::mutex> l(mu_);
   return live_.count(path) || dirs_.count(path);
+}
+
+Result<FileType> MemFs::TypeOf(const std::string &path) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (live_.count(path)) return FileType::kRegular;
+  if (dirs_.count(path)) return FileType::kDirectory;
+  return Status::FromErrno(ENOENT, "stat " + path);
 }
 
 Result<std::unique_ptr<Lock>> MemFs::TryLock(const std::string &path, LockMode mode) {

@@ -9,6 +9,9 @@
 // Faults (see Faults): a byte budget after which appends fail with ENOSPC
 // after writing a partial prefix, EIO on the Nth append or sync.
 //
+// Every name is a regular file or a directory: the hostile-name cases
+// (symlinks, FIFOs) are tested on PosixFs in a temporary directory.
+//
 // Thread rules: all methods take one internal mutex; safe from many threads.
 // Files opened before Crash() write to orphaned inodes after it.
 #pragma once
@@ -27,7 +30,8 @@ namespace vdb {
 
 struct Faults {
   // Appends beyond this many more bytes fail with ENOSPC (the part that fits
-  // is written first). UINT64_MAX: unlimited.
+  // is written first); removing a file gives its bytes back. UINT64_MAX:
+  // unlimited.
   uint64_t space_left = UINT64_MAX;
   // Fail the Nth Append (1-based, counted from when set) with EIO; 0: never.
   uint64_t fail_append_at = 0;
@@ -55,6 +59,7 @@ class MemFs : public Fs {
   Result<std::vector<std::string>> List(const std::string &dir) override;
   Status SyncDir(const std::string &dir) override;
   bool Exists(const std::string &path) override;
+  Result<FileType> TypeOf(const std::string &path) override;
   Result<std::unique_ptr<Lock>> TryLock(const std::string &path, LockMode mode) override;
   Result<uint64_t> FreeSpace(const std::string &path) override;
 

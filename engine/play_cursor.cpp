@@ -90,32 +90,73 @@ Status PlayCursor::Next(PlayBatch *out) {
   return st;
 }
 
+Status PlayCursor::Unreadable(Status st) {
+  if (st.code() == Code::kNotFound) {
+    // Deleted before we opened it (our catalog may be older than the
+    // deletion), or listed but missing.
+    bool changed;
+    VDB_RETURN_IF_ERROR(reader_->Refresh(&changed));
+    if (reader_->catalog().FindById(seg_id_) < 0) {
+      // Retention removes the oldest first: continue at the oldest footage
+      // newer than this that remains.
+      const SegmentInfo *next = After(seg_id_);
+      if (!next) return Status(Code::kEnd, "end of stream");
+      warning_ =
+          "footage was deleted while playing: continued at segment " + std::to_string(next->id);
+      Enter(next->id);
+      discont_ = true;
+      return Status::Ok();
+    }
+    st = Status(Code::kCorrupt, "segment " + std::to_string(seg_id_) +
+                                    " is in the catalog but its files are missing (" +
+                                    st.message() + ")");
+  }
+  // Damaged, missing or not a regular file: its time is a gap.
+  VDB_RETURN_IF_ERROR(SkipDamaged(st, &warning_));
+  long i = reader_->catalog().FindById(seg_id_);
+  const SegmentInfo *next = After(seg_id_);
+  if (!next) return Status(Code::kEnd, "end of stream");
+  if (i >= 0 && !opt_.keys_only) {
+    gap_start_ = reader_->segments()[size_t(i)].first_pts;
+    gap_end_ = next->first_pts;
+  }
+  Enter(next->id);
+  return Status::Ok();
+}
+
+// Past damage at `first_lost`: on to the first keyframe at or after
+// `search_from` (the frames between may reference what was lost).
+size_t PlayCursor::PastDamage(SegmentReader *seg, size_t first_lost, size_t search_from,
+                              const std::string &what) {
+  long k = seg->KeyFrameAtOrAfter(search_from);
+  size_t to = k < 0 ? seg->size() : size_t(k);
+  warning_ = "segment " + std::to_string(seg_id_) + ": " + what + ": skipped " +
+             std::to_string(to - first_lost) + " frame(s), on to the next keyframe";
+  discont_ = true;
+  return to;
+}
+
 Status PlayCursor::NextForward(PlayBatch *out) {
   for (;;) {
     auto segr = reader_->SegmentById(seg_id_);
     if (!segr.ok()) {
-      const SegmentInfo *next = After(seg_id_);
-      if (segr.status().code() == Code::kNotFound) {
-        // Deleted before we opened it (our catalog may be older than the
-        // deletion): retention removes the oldest first, so continue at the
-        // oldest footage newer than this that remains.
-        bool changed;
-        VDB_RETURN_IF_ERROR(reader_->Refresh(&changed));
-        next = After(seg_id_);
-        if (!next) return Status(Code::kEnd, "end of stream");
-        warning_ =
-            "footage was deleted while playing: continued at segment " + std::to_string(next->id);
-        Enter(next->id);
-        discont_ = true;
-        continue;
-      }
-      VDB_RETURN_IF_ERROR(SkipDamaged(segr.status(), &warning_));
-      if (!next) return Status(Code::kEnd, "end of stream");
-      Enter(next->id);
+      VDB_RETURN_IF_ERROR(Unreadable(segr.status()));
       continue;
     }
     SegmentReader *seg = segr.value();
     size_t frame = frame_;
+    // Damaged bytes between the previous frame and this one. A seek lands
+    // on a keyframe: nothing before it plays, so nothing is said then.
+    if (frame < seg->size() && seg->DamageBefore(frame) && !opt_.keys_only) {
+      std::string what = std::to_string(seg->DamageBytesBefore(frame)) +
+                         " damaged bytes before offset " + std::to_string(seg->entry(frame).offset);
+      if (!(seg->entry(frame).flags & kFlagKey)) {
+        frame = PastDamage(seg, frame, frame, what);
+      } else if (!discont_) {
+        warning_ = "segment " + std::to_string(seg_id_) + ": skipped " + what;
+        discont_ = true;
+      }
+    }
     if (opt_.keys_only) {
       long k = seg->KeyFrameAtOrAfter(frame);
       frame = k < 0 ? seg->size() : size_t(k);
@@ -123,10 +164,12 @@ Status PlayCursor::NextForward(PlayBatch *out) {
     if (frame >= seg->size()) {
       frame_ = frame;
       // Still being written, unless retention already deleted it (then it
-      // was sealed long ago: go on).
-      if (!seg->info().sealed() && reader_->catalog().FindById(seg_id_) >= 0)
-        return Status(Code::kEnd, "at the live edge");
+      // was sealed long ago), or a newer segment exists (a writer creates
+      // the next one only after sealing this: it was left open by a crash,
+      // or a damaged catalog lost its SEALED record): go on.
       const SegmentInfo *next = After(seg_id_);
+      if (!seg->info().sealed() && reader_->catalog().FindById(seg_id_) >= 0 && !next)
+        return Status(Code::kEnd, "at the live edge");
       if (!next) return Status(Code::kEnd, "end of stream");
       if (next_hint_ && next->id != next_hint_ && reader_->catalog().FindById(next_hint_) < 0) {
         warning_ = "footage after segment " + std::to_string(seg_id_) +
@@ -150,19 +193,28 @@ Status PlayCursor::NextForward(PlayBatch *out) {
     size_t count = 1;
     if (!opt_.keys_only) {
       uint64_t bytes = e.size;
-      while (frame + count < seg->size() && count < opt_.batch_frames && bytes < opt_.batch_bytes) {
+      while (frame + count < seg->size() && count < opt_.batch_frames && bytes < opt_.batch_bytes &&
+             !seg->DamageBefore(frame + count)) {
         bytes += seg->entry(frame + count).size;
         count++;
       }
     }
     Status st = seg->Read(frame, count, &out->bytes, &out->frames);
     if (!st.ok()) {
-      out->frames.clear();
-      VDB_RETURN_IF_ERROR(SkipDamaged(st, &warning_));
-      const SegmentInfo *next = After(seg_id_);
-      if (!next) return Status(Code::kEnd, "end of stream");
-      Enter(next->id);
-      continue;
+      if (st.code() != Code::kCorrupt || !opt_.skip_corrupt) return st;
+      size_t good = out->frames.size();
+      bool discont = discont_;
+      size_t to = PastDamage(seg, frame + good, frame + good + 1, st.message());
+      frame_ = to;
+      if (good == 0) continue;
+      // The good frames before the damage play; the skip follows them.
+      out->segment_id = seg_id_;
+      out->caps = seg->caps();
+      out->discont = discont || opt_.keys_only;
+      out->gap_start = gap_start_;
+      out->gap_end = gap_end_;
+      gap_start_ = gap_end_ = kNoTime;
+      return Status::Ok();
     }
     out->segment_id = seg_id_;
     out->caps = seg->caps();
@@ -227,13 +279,17 @@ Status PlayCursor::NextReverse(PlayBatch *out) {
     if (have_gop_end_ && gop_id_ == seg_id_) end = std::min(end, gop_frame_);
     long next_key = seg->KeyFrameAtOrAfter(frame_ + 1);
     if (next_key >= 0) end = std::min(end, size_t(next_key));
+    long damage = seg->NextDamageAfter(frame_);  // frames past it may need what was lost
+    if (damage >= 0) end = std::min(end, size_t(damage));
     size_t count = opt_.keys_only ? 1 : std::max<size_t>(1, end - frame_);
     uint64_t t = TimeOf(seg->entry(frame_));
     Status st = seg->Read(frame_, count, &out->bytes, &out->frames);
     if (!st.ok()) {
-      out->frames.clear();
-      VDB_RETURN_IF_ERROR(SkipDamaged(st, &warning_));
-    } else {
+      if (st.code() != Code::kCorrupt || !opt_.skip_corrupt) return st;
+      warning_ = "segment " + std::to_string(seg_id_) + ": " + st.message() +
+                 ": the rest of its GOP skipped";
+    }
+    if (!out->frames.empty()) {  // the GOP, or its good part before damage
       out->segment_id = seg_id_;
       out->caps = seg->caps();
       out->discont = true;

@@ -15,8 +15,11 @@
 // reported with it. Reverse: one GOP per batch (keyframe first, decode
 // order), GOPs from the end back to the start.
 //
-// Damage: a segment that cannot be read is skipped with a warning (or
-// returned as kCorrupt when skip_corrupt is false).
+// Damage costs at most its GOP: frames before a damaged record play; after
+// it playback continues at the next keyframe, DISCONT, with a warning that
+// says what was skipped. A segment that cannot be opened (damaged header,
+// missing files, not a regular file) is a gap: playback goes on with the
+// next segment. With skip_corrupt false, damage is returned as kCorrupt.
 //
 // Thread rules: one thread at a time, the same as the Reader it wraps (not
 // owned; must outlive the cursor). Next() never waits: at the end of what is
@@ -91,6 +94,11 @@ class PlayCursor {
   const SegmentInfo *After(uint64_t id) const;
   // Moves past segment seg_id_, which could not be read (st).
   Status SkipDamaged(const Status &st, std::string *warning);
+  // Segment seg_id_ could not be opened: deleted (go on at the oldest that
+  // remains), or unreadable (a gap: go on with the next one).
+  Status Unreadable(Status st);
+  size_t PastDamage(SegmentReader *seg, size_t first_lost, size_t search_from,
+                    const std::string &what);
   bool PreviousKey(uint64_t id, size_t frame, uint64_t *out_id, size_t *out_frame);
 
   Reader *reader_;

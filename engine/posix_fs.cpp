@@ -90,6 +90,44 @@ class PosixFile : public File {
   uint64_t size_;  // append position
 };
 
+FileType TypeOfMode(mode_t m) {
+  return S_ISREG(m)   ? FileType::kRegular
+         : S_ISDIR(m) ? FileType::kDirectory
+         : S_ISLNK(m) ? FileType::kSymlink
+                      : FileType::kOther;
+}
+
+Status NotRegular(const std::string &path, FileType t) {
+  return Status(Code::kCorrupt,
+                path + " is " + FileTypeName(t) + ", not a regular file: refused (not followed)");
+}
+
+// open(2) under the store rule (file.h): no symlink followed, no blocking on
+// a FIFO, only a regular file accepted. Returns the fd and fills *st.
+Result<int> OpenRegular(const std::string &path, int flags, struct stat *st) {
+  int fd = ::open(path.c_str(), flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+  if (fd < 0) {
+    int e = errno;
+    // ELOOP: the name is a symlink. EISDIR: a directory opened for writing.
+    if (e == ELOOP) return NotRegular(path, FileType::kSymlink);
+    if (e == EISDIR) return NotRegular(path, FileType::kDirectory);
+    if (e == ENXIO) return NotRegular(path, FileType::kOther);
+    return Status::FromErrno(e, "open " + path);
+  }
+  if (::fstat(fd, st) != 0) {
+    int e = errno;
+    ::close(fd);
+    return Status::FromErrno(e, "stat " + path);
+  }
+  if (!S_ISREG(st->st_mode)) {
+    ::close(fd);
+    return NotRegular(path, TypeOfMode(st->st_mode));
+  }
+  // A regular file: blocking mode as usual (O_NONBLOCK was only for the open).
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  return fd;
+}
+
 class PosixLock : public Lock {
  public:
   explicit PosixLock(int fd) : fd_(fd) {}
@@ -102,29 +140,20 @@ class PosixLock : public Lock {
 class PosixFs : public Fs {
  public:
   Result<std::unique_ptr<File>> Open(const std::string &path, OpenMode mode) override {
-    int flags = O_CLOEXEC;
+    int flags = 0;
     switch (mode) {
       case OpenMode::kRead:
-        flags |= O_RDONLY;
+        flags = O_RDONLY;
         break;
       case OpenMode::kAppend:
-        flags |= O_RDWR | O_CREAT;
+        flags = O_RDWR | O_CREAT;
         break;
       case OpenMode::kCreateExcl:
-        flags |= O_RDWR | O_CREAT | O_EXCL;
-        break;
-      case OpenMode::kCreateTrunc:
-        flags |= O_RDWR | O_CREAT | O_TRUNC;
+        flags = O_RDWR | O_CREAT | O_EXCL;
         break;
     }
-    int fd = ::open(path.c_str(), flags, 0644);
-    if (fd < 0) return Status::FromErrno(errno, "open " + path);
     struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      int e = errno;
-      ::close(fd);
-      return Status::FromErrno(e, "stat " + path);
-    }
+    VDB_ASSIGN_OR_RETURN(int fd, OpenRegular(path, flags, &st));
     return std::unique_ptr<File>(new PosixFile(fd, path, static_cast<uint64_t>(st.st_size)));
   }
 
@@ -149,7 +178,7 @@ class PosixFs : public Fs {
       if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST)
         return Status::FromErrno(errno, "create directory " + cur);
     }
-    struct stat st;
+    struct stat st;  // followed: the store itself may be reached through a symlink
     if (::stat(path.c_str(), &st) != 0) return Status::FromErrno(errno, "stat " + path);
     if (!S_ISDIR(st.st_mode)) return Status(Code::kInvalidArgument, path + " is not a directory");
     return Status::Ok();
@@ -168,7 +197,7 @@ class PosixFs : public Fs {
   }
 
   Status SyncDir(const std::string &dir) override {
-    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return Status::FromErrno(errno, "open directory " + dir);
     int rc = ::fsync(fd);
     int e = errno;
@@ -177,12 +206,24 @@ class PosixFs : public Fs {
     return Status::Ok();
   }
 
-  bool Exists(const std::string &path) override { return ::access(path.c_str(), F_OK) == 0; }
+  bool Exists(const std::string &path) override {
+    struct stat st;
+    return ::lstat(path.c_str(), &st) == 0;
+  }
+
+  Result<FileType> TypeOf(const std::string &path) override {
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) return Status::FromErrno(errno, "stat " + path);
+    return TypeOfMode(st.st_mode);
+  }
 
   Result<std::unique_ptr<Lock>> TryLock(const std::string &path, LockMode mode) override {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0 && errno == EACCES) fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return Status::FromErrno(errno, "open lock " + path);
+    struct stat st;
+    auto opened = OpenRegular(path, O_RDWR | O_CREAT, &st);
+    if (!opened.ok() && opened.status().err() == EACCES)
+      opened = OpenRegular(path, O_RDONLY, &st);  // a read-only store: shared locks still work
+    if (!opened.ok()) return opened.status();
+    int fd = opened.value();
     int op = (mode == LockMode::kExclusive ? LOCK_EX : LOCK_SH) | LOCK_NB;
     if (::flock(fd, op) != 0) {
       int e = errno;

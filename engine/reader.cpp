@@ -1,8 +1,17 @@
 #include "reader.h"
 
+#include "recovery.h"
 #include "store.h"
 
 namespace vdb {
+
+namespace {
+// A segment that cannot be opened (damaged, missing, not a regular file) is
+// a gap to look past, not an error.
+bool Unreadable(const Status &st) {
+  return st.code() == Code::kCorrupt || st.code() == Code::kNotFound;
+}
+}  // namespace
 
 Result<std::unique_ptr<Reader>> Reader::Open(Fs *fs, const std::string &store,
                                              const std::string &stream, size_t cache_segments) {
@@ -11,16 +20,55 @@ Result<std::unique_ptr<Reader>> Reader::Open(Fs *fs, const std::string &store,
   r->cache_max_ = cache_segments ? cache_segments : 1;
   VDB_RETURN_IF_ERROR(PrepareStore(fs, store, false));
   VDB_ASSIGN_OR_RETURN(r->dir_, StreamDir(store, stream));
-  if (!fs->Exists(Catalog::Path(r->dir_)))
+  if (!fs->Exists(r->dir_))
     return Status(Code::kNotFound, "stream '" + stream + "' does not exist in " + store);
-  VDB_ASSIGN_OR_RETURN(r->catalog_, Catalog::Load(fs, r->dir_));
+  VDB_RETURN_IF_ERROR(CheckDirectory(fs, r->dir_));
+  bool has_catalog = fs->Exists(Catalog::Path(r->dir_));
+  if (!has_catalog && !HasSegmentFiles(fs, r->dir_))
+    return Status(Code::kNotFound, "stream '" + stream + "' does not exist in " + store);
+  auto cat = has_catalog ? Catalog::Load(fs, r->dir_)
+                         : Result<Catalog>(Status(Code::kCorrupt, "catalog.vdbc is missing"));
+  if (cat.ok()) {
+    r->catalog_ = std::move(cat).value();
+  } else if (cat.status().code() == Code::kCorrupt) {
+    // The files are the truth: the same list, built in memory (read only).
+    r->problem_ = cat.status().message() + ": segments listed from their files";
+    VDB_RETURN_IF_ERROR(r->AddFromFiles(0, SegmentState::kRecovered));
+  } else {
+    return cat.status();
+  }
+  // Segments newer than the catalog knows (a truncated catalog lost their
+  // records): one probe for the next id, a listing only if it exists.
+  uint64_t next = r->catalog_.max_id() + 1;
+  if (r->problem_.empty() && fs->Exists(FramesPath(r->dir_, next))) {
+    r->problem_ = "segments from " + std::to_string(next) + " on are not in the catalog";
+    VDB_RETURN_IF_ERROR(r->AddFromFiles(next, SegmentState::kOpen));
+  }
   return r;
+}
+
+Status Reader::AddFromFiles(uint64_t min_id, SegmentState unknown) {
+  VDB_ASSIGN_OR_RETURN(auto infos, ScanSegments(fs_, dir_, min_id, unknown));
+  catalog_.ApplyAll(AsCatalogRecords(infos));
+  from_files_ = true;
+  return Status::Ok();
 }
 
 Status Reader::Refresh(bool *changed) {
   size_t before = catalog_.segments().size();
   uint64_t size_before = catalog_.valid_size();
   bool reloaded = false;
+  if (from_files_ && catalog_.valid_size() == 0) {
+    // Listed from the files: a writer may since have rebuilt the catalog.
+    auto c = Catalog::Load(fs_, dir_);
+    *changed = c.ok() && c->valid_size() > 0;
+    if (*changed) {
+      catalog_ = std::move(c).value();
+      from_files_ = false;
+      problem_.clear();
+    }
+    return Status::Ok();
+  }
   VDB_RETURN_IF_ERROR(catalog_.Refresh(fs_, dir_, &reloaded));
   *changed =
       reloaded || before != catalog_.segments().size() || size_before != catalog_.valid_size();
@@ -64,7 +112,9 @@ Result<Position> Reader::KeyAfter(uint64_t pts) {
   long s = catalog_.FindByTime(pts);
   if (s < 0) return Status(Code::kNotFound, "stream is empty");
   for (size_t i = size_t(s); i < segs.size(); i++) {
-    VDB_ASSIGN_OR_RETURN(SegmentReader * seg, Segment(i));
+    auto segr = Segment(i);
+    if (!segr.ok() && Unreadable(segr.status())) continue;  // a gap: played past
+    VDB_ASSIGN_OR_RETURN(SegmentReader * seg, segr);
     long k = seg->KeyAtOrAfter(pts);
     if (k >= 0) return Position{i, size_t(k)};
   }
@@ -79,7 +129,9 @@ Result<Position> Reader::FindKeyframe(uint64_t pts, Snap snap) {
   Position before{size_t(s), 0};
   bool found = false;
   for (long i = s; i >= 0 && !found; i--) {
-    VDB_ASSIGN_OR_RETURN(SegmentReader * seg, Segment(size_t(i)));
+    auto segr = Segment(size_t(i));
+    if (!segr.ok() && Unreadable(segr.status())) continue;
+    VDB_ASSIGN_OR_RETURN(SegmentReader * seg, segr);
     long k = seg->KeyAtOrBefore(pts);
     if (k >= 0) {
       before = Position{size_t(i), size_t(k)};
@@ -88,7 +140,9 @@ Result<Position> Reader::FindKeyframe(uint64_t pts, Snap snap) {
   }
   if (!found) {  // earlier than everything: the first keyframe
     for (size_t i = 0; i < segs.size() && !found; i++) {
-      VDB_ASSIGN_OR_RETURN(SegmentReader * seg, Segment(i));
+      auto segr = Segment(i);
+      if (!segr.ok() && Unreadable(segr.status())) continue;
+      VDB_ASSIGN_OR_RETURN(SegmentReader * seg, segr);
       if (seg->keyframe_count()) {
         before = Position{i, seg->keyframe(0)};
         found = true;
@@ -111,7 +165,9 @@ Result<Position> Reader::Next(Position p) {
   VDB_ASSIGN_OR_RETURN(SegmentReader * seg, Segment(p.segment));
   if (p.frame + 1 < seg->size()) return Position{p.segment, p.frame + 1};
   for (size_t i = p.segment + 1; i < catalog_.segments().size(); i++) {
-    VDB_ASSIGN_OR_RETURN(SegmentReader * next, Segment(i));
+    auto segr = Segment(i);
+    if (!segr.ok() && Unreadable(segr.status())) continue;
+    VDB_ASSIGN_OR_RETURN(SegmentReader * next, segr);
     if (next->size()) return Position{i, 0};
   }
   return Status(Code::kEnd, "end of stream");

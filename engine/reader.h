@@ -1,7 +1,10 @@
 // Reader: one stream of a store as one timeline, for playback.
 //
 // Open reads the store marker and the catalog only: its cost and memory do
-// not depend on how many frames the stream holds. Segments are opened lazily
+// not depend on how many frames the stream holds. The store is hostile
+// input: a catalog that is missing or damaged is replaced by the list the
+// segment files give (in memory: readers never write), and segments newer
+// than a truncated catalog knows are added (problem() says which). Segments are opened lazily
 // (SegmentReader: index load) and a few are kept in an LRU cache.
 //
 // Positions here are (segment index in segments(), frame index in that
@@ -63,14 +66,19 @@ class Reader {
   uint64_t start_pts() const;
   uint64_t end_pts() const;
   const std::string &dir() const { return dir_; }
+  // What was wrong with the catalog when opened ("" if nothing).
+  const std::string &problem() const { return problem_; }
 
  private:
   Reader() = default;
+  Status AddFromFiles(uint64_t min_id, SegmentState unknown);
   Result<Position> KeyAfter(uint64_t pts);
 
   Fs *fs_ = nullptr;
   std::string dir_;
   Catalog catalog_;
+  std::string problem_;
+  bool from_files_ = false;  // segments were added from the files
   size_t cache_max_ = 4;
   std::list<std::pair<uint64_t, std::unique_ptr<SegmentReader>>> cache_;  // by id, MRU first
 };

@@ -3,27 +3,45 @@
 #include <algorithm>
 #include <cstring>
 
+#include "crc32c.h"
+
 namespace vdb {
 namespace {
 
 constexpr size_t kChunk = 1 << 20;
 
-// Sequential reader with a 1 MiB window.
+// Sequential reader with a window of at most 1 MiB.
 class Window {
  public:
   Window(File *f, uint64_t size) : f_(f), size_(size) {}
-  // Returns a pointer to [off, off+n) or nullptr past the end of file.
+  uint64_t size() const { return size_; }
+  // Returns a pointer to [off, off+n) (n <= kChunk), or nullptr past the end.
   Result<const uint8_t *> Get(uint64_t off, size_t n) {
-    if (off + n > size_) return static_cast<const uint8_t *>(nullptr);
+    if (n > kChunk || off > size_ || n > size_ - off) return static_cast<const uint8_t *>(nullptr);
     if (off < start_ || off + n > start_ + buf_.size()) {
-      buf_.resize(std::max<size_t>(kChunk, n));
-      size_t want = size_t(std::min<uint64_t>(buf_.size(), size_ - off));
+      buf_.resize(kChunk);
+      size_t want = size_t(std::min<uint64_t>(kChunk, size_ - off));
       VDB_ASSIGN_OR_RETURN(size_t got, f_->ReadAt(off, buf_.data(), want));
       buf_.resize(got);
       start_ = off;
       if (got < n) return static_cast<const uint8_t *>(nullptr);
     }
     return buf_.data() + (off - start_);
+  }
+  // Offset of the first record magic at or after `off`, or kNoTime.
+  Result<uint64_t> FindMagic(uint64_t off) {
+    uint8_t magic[4];
+    Store32(magic, kRecordMagic);
+    while (off + 4 <= size_) {
+      size_t n = size_t(std::min<uint64_t>(kChunk, size_ - off));
+      VDB_ASSIGN_OR_RETURN(const uint8_t *p, Get(off, n));
+      if (!p) return kNoTime;
+      const void *hit = memmem(p, n, magic, 4);
+      if (hit) return off + uint64_t(static_cast<const uint8_t *>(hit) - p);
+      if (n < 4 || off + n >= size_) return kNoTime;
+      off += n - 3;
+    }
+    return kNoTime;
   }
 
  private:
@@ -33,30 +51,57 @@ class Window {
   std::vector<uint8_t> buf_;
 };
 
-// A valid record at `off`? Fills h.
-Result<bool> ValidAt(Window &w, uint64_t off, RecordHeader *h) {
+// A valid record at `off`? Fills h. With `chained`, it must also be followed
+// by a record magic or the end of the file (checked before the CRC: cheap).
+Result<bool> ValidAt(Window &w, uint64_t off, RecordHeader *h, bool chained) {
   VDB_ASSIGN_OR_RETURN(const uint8_t *p, w.Get(off, kRecordHeaderSize));
   if (!p || !DecodeRecordHeader(p, h)) return false;
-  uint8_t hdr[kRecordHeaderSize];
-  std::memcpy(hdr, p, sizeof hdr);
-  VDB_ASSIGN_OR_RETURN(const uint8_t *payload, w.Get(off + kRecordHeaderSize, h->payload_size));
-  return payload && RecordCrcMatches(hdr, *h, payload);
+  uint64_t end = off + kRecordHeaderSize + h->payload_size;
+  if (end > w.size()) return false;
+  if (chained && end != w.size()) {
+    if (end + 4 > w.size()) return false;
+    VDB_ASSIGN_OR_RETURN(const uint8_t *next, w.Get(end, 4));
+    if (!next || Load32(next) != kRecordMagic) return false;
+    VDB_ASSIGN_OR_RETURN(p, w.Get(off, kRecordHeaderSize));
+  }
+  uint32_t crc = crc32c(p, 36);
+  for (uint64_t pos = off + kRecordHeaderSize; pos < end;) {
+    size_t n = size_t(std::min<uint64_t>(kChunk, end - pos));
+    VDB_ASSIGN_OR_RETURN(const uint8_t *q, w.Get(pos, n));
+    if (!q) return false;
+    crc = crc32c(q, n, crc);
+    pos += n;
+  }
+  return crc == h->crc;
 }
 
 }  // namespace
 
-Result<ScanResult> ScanRecords(File *f, uint64_t from, bool look_past_damage) {
+Result<ScanResult> ScanRecords(File *f, uint64_t from, ScanMode mode) {
   VDB_ASSIGN_OR_RETURN(uint64_t size, f->Size());
   Window w(f, size);
   ScanResult r;
   uint64_t off = from;
   RecordHeader h;
   while (true) {
-    VDB_ASSIGN_OR_RETURN(bool ok, ValidAt(w, off, &h));
-    if (!ok) break;
+    VDB_ASSIGN_OR_RETURN(bool ok, ValidAt(w, off, &h, false));
+    if (!ok) {
+      if (mode == ScanMode::kStopAtDamage || off >= size) break;
+      // Resynchronise: the next offset holding a record that checks.
+      uint64_t p = off;
+      bool found = false;
+      while (!found) {
+        VDB_ASSIGN_OR_RETURN(p, w.FindMagic(p + 1));
+        if (p == kNoTime) break;
+        VDB_ASSIGN_OR_RETURN(found, ValidAt(w, p, &h, true));
+      }
+      if (!found) break;
+      r.damage.push_back(DamageSpan{off, p - off, r.entries.size()});
+      off = p;
+    }
     if ((h.flags & kFlagConfig) && r.config.empty()) {
       VDB_ASSIGN_OR_RETURN(const uint8_t *p, w.Get(off + kRecordHeaderSize, h.payload_size));
-      r.config.assign(reinterpret_cast<const char *>(p), h.payload_size);
+      if (p) r.config.assign(reinterpret_cast<const char *>(p), h.payload_size);
     }
     uint64_t end = h.pts == kNoTime ? h.dts : h.pts;
     if (end != kNoTime && h.duration != kNoTime) end += h.duration;
@@ -67,30 +112,26 @@ Result<ScanResult> ScanRecords(File *f, uint64_t from, bool look_past_damage) {
   }
   r.end = off;
   r.trailing = size > off ? size - off : 0;
-  if (look_past_damage && r.trailing) {
-    // Look for the record magic at every byte after the damage.
-    uint8_t magic[4];
-    Store32(magic, kRecordMagic);
-    for (uint64_t p = off + 1; p + kRecordHeaderSize <= size; p++) {
-      VDB_ASSIGN_OR_RETURN(const uint8_t *b, w.Get(p, 4));
-      if (!b || std::memcmp(b, magic, 4) != 0) continue;
-      VDB_ASSIGN_OR_RETURN(bool ok, ValidAt(w, p, &h));
-      if (ok) {
-        r.resync_offset = p;
-        break;
-      }
-    }
-  }
   return r;
 }
 
-Status CheckFileHeader(File *f, FileKind kind, uint64_t segment_id) {
+Status CheckFileHeader(File *f, FileKind kind, uint64_t segment_id, bool *damaged) {
+  if (damaged) *damaged = false;
   uint8_t hdr[kFileHeaderSize];
   VDB_ASSIGN_OR_RETURN(size_t n, f->ReadAt(0, hdr, sizeof hdr));
   if (n < sizeof hdr) return Status(Code::kCorrupt, f->path() + ": file header is truncated");
   FileHeader h;
   Status st = DecodeFileHeader(hdr, kind, &h);
-  if (!st.ok()) return Status(st.code(), f->path() + ": " + st.message());
+  if (!st.ok()) {
+    // A header whose CRC checks but says another kind or a newer version is
+    // not damage: the file is not ours to read.
+    FileHeader any;
+    bool readable = false;
+    for (FileKind k : {FileKind::kFrames, FileKind::kIndex, FileKind::kCatalog})
+      readable |= DecodeFileHeader(hdr, k, &any).code() != Code::kCorrupt;
+    if (damaged) *damaged = !readable;
+    return Status(st.code(), f->path() + ": " + st.message());
+  }
   if (h.segment_id != segment_id)
     return Status(Code::kCorrupt,
                   f->path() + ": belongs to segment " + std::to_string(h.segment_id));

@@ -15,13 +15,6 @@ void RemoveSegmentFiles(Fs *fs, const std::string &dir, uint64_t id) {
   (void)fs->SyncDir(dir);
 }
 
-Status SaveDamagedTail(Fs *fs, File *frames, uint64_t from, uint64_t size) {
-  std::string tail(size_t(size - from), '\0');
-  VDB_ASSIGN_OR_RETURN(size_t got, frames->ReadAt(from, tail.data(), tail.size()));
-  tail.resize(got);
-  return WriteFileAtomic(fs, frames->path() + ".damaged-" + std::to_string(from), tail);
-}
-
 Status WriteIndex(Fs *fs, const std::string &dir, uint64_t id,
                   const std::vector<IndexEntry> &entries) {
   std::string data(kFileHeaderSize + entries.size() * kIndexEntrySize, '\0');
@@ -30,6 +23,68 @@ Status WriteIndex(Fs *fs, const std::string &dir, uint64_t id,
   for (size_t i = 0; i < entries.size(); i++)
     EncodeIndexEntry(entries[i], p + kFileHeaderSize + i * kIndexEntrySize);
   return WriteFileAtomic(fs, IndexPath(dir, id), data);
+}
+
+// Keeps each damaged span beside the segment, as recovery always did.
+Status SaveDamage(Fs *fs, File *frames, const DamageSpan &d) {
+  std::string bytes(size_t(d.size), '\0');
+  VDB_ASSIGN_OR_RETURN(size_t got, frames->ReadAt(d.offset, bytes.data(), bytes.size()));
+  bytes.resize(got);
+  return WriteFileAtomic(fs, frames->path() + ".damaged-" + std::to_string(d.offset), bytes);
+}
+
+// Writes a new frame file holding the caps record and every media record of
+// `entries` (read from `old`), the first after each cut marked DISCONT;
+// renames it over the old one. Returns the new entries (config first).
+Result<std::vector<IndexEntry>> RewriteFrames(Fs *fs, const std::string &dir, uint64_t id,
+                                              File *old, const std::string &caps,
+                                              const std::vector<IndexEntry> &entries,
+                                              const std::vector<bool> &cut_before) {
+  std::string path = FramesPath(dir, id), tmp = path + ".tmp";
+  (void)fs->Remove(tmp);
+  VDB_ASSIGN_OR_RETURN(auto out, fs->Open(tmp, OpenMode::kCreateExcl));
+  std::vector<IndexEntry> result;
+  auto write = [&]() -> Status {
+    uint8_t hdr[kFileHeaderSize];
+    EncodeFileHeader(FileHeader{FileKind::kFrames, kFormatVersion, id}, hdr);
+    VDB_RETURN_IF_ERROR(out->Append(hdr, sizeof hdr));
+    uint64_t off = kFileHeaderSize;
+    auto put = [&](RecordHeader h, const void *payload) -> Status {
+      uint8_t rh[kRecordHeaderSize];
+      EncodeRecordHeader(&h, payload, rh);
+      Slice parts[2] = {{rh, sizeof rh}, {payload, h.payload_size}};
+      VDB_RETURN_IF_ERROR(out->Append(parts, 2));
+      result.push_back(IndexEntry{off, h.flags, h.pts, h.dts, h.payload_size});
+      off += kRecordHeaderSize + h.payload_size;
+      return Status::Ok();
+    };
+    RecordHeader ch;
+    ch.payload_size = uint32_t(caps.size());
+    ch.flags = kFlagConfig;
+    VDB_RETURN_IF_ERROR(put(ch, caps.data()));
+    std::vector<uint8_t> buf;
+    for (size_t i = 0; i < entries.size(); i++) {
+      const IndexEntry &e = entries[i];
+      if (e.flags & kFlagConfig) continue;
+      buf.resize(kRecordHeaderSize + e.size);
+      VDB_ASSIGN_OR_RETURN(size_t got, old->ReadAt(e.offset, buf.data(), buf.size()));
+      RecordHeader h;
+      if (got != buf.size() || !DecodeRecordHeader(buf.data(), &h))
+        return Status(Code::kIo, old->path() + ": record changed while repairing");
+      if (cut_before[i]) h.flags |= kFlagDiscont;
+      VDB_RETURN_IF_ERROR(put(h, buf.data() + kRecordHeaderSize));
+    }
+    return out->Sync();
+  };
+  Status st = write();
+  out.reset();
+  if (st.ok()) st = fs->Rename(tmp, path);
+  if (!st.ok()) {
+    (void)fs->Remove(tmp);
+    return st;
+  }
+  VDB_RETURN_IF_ERROR(fs->SyncDir(dir));
+  return result;
 }
 
 }  // namespace
@@ -47,58 +102,82 @@ std::string RecoveryReport::ToString() const {
   }
   if (!orphans_removed.empty())
     s += std::to_string(orphans_removed.size()) + " deleted segments' files cleaned up; ";
+  for (const auto &n : notes) s += n + "; ";
   return s;
 }
 
-Result<SegmentMeta> RecoverSegment(Fs *fs, const std::string &dir, uint64_t id,
+Result<SegmentMeta> RebuildSegment(Fs *fs, const std::string &dir, uint64_t id,
                                    const std::string &stream, RecoveryItem *item) {
   item->segment_id = id;
-  auto opened = fs->Open(FramesPath(dir, id), OpenMode::kAppend);
-  if (!opened.ok()) return opened.status();
-  std::unique_ptr<File> frames = std::move(opened).value();
+  std::string fpath = FramesPath(dir, id);
+  if (!fs->Exists(fpath)) {
+    item->removed = true;
+    item->message = "frame file missing";
+    RemoveSegmentFiles(fs, dir, id);
+    return Status(Code::kNotFound, "segment " + std::to_string(id) + " has no frame file");
+  }
+  VDB_ASSIGN_OR_RETURN(auto frames, fs->Open(fpath, OpenMode::kAppend));
   VDB_ASSIGN_OR_RETURN(uint64_t size, frames->Size());
-  Status hdr = CheckFileHeader(frames.get(), FileKind::kFrames, id);
+  bool header_damaged = false;
+  Status hdr = CheckFileHeader(frames.get(), FileKind::kFrames, id, &header_damaged);
+  if (header_damaged) hdr = Status::Ok();  // rewritten below; the records may be intact
   ScanResult scan;
   if (hdr.ok()) {
-    VDB_ASSIGN_OR_RETURN(scan, ScanRecords(frames.get(), kFileHeaderSize, true));
+    VDB_ASSIGN_OR_RETURN(scan, ScanRecords(frames.get(), kFileHeaderSize, ScanMode::kResync));
   }
-  if (!hdr.ok() || scan.entries.empty() || !(scan.entries[0].flags & kFlagConfig)) {
+  auto old_meta = ReadSegmentMeta(fs, dir, id);
+  // The caps: the segment's own record, else (damaged) its metadata's.
+  bool caps_record = !scan.entries.empty() && (scan.entries[0].flags & kFlagConfig) &&
+                     (scan.damage.empty() || scan.damage[0].before > 0);
+  std::string caps = caps_record ? scan.config : old_meta.ok() ? old_meta->caps : std::string();
+  size_t media = 0;
+  for (const auto &e : scan.entries) media += !(e.flags & kFlagConfig);
+  if (!hdr.ok() || caps.empty() || media == 0) {
     item->removed = true;
     item->bytes_cut = size;
-    item->message = hdr.ok() ? "no caps record" : hdr.message();
+    item->message = !hdr.ok() ? hdr.message() : caps.empty() ? "no caps record" : "no frames";
     frames.reset();
     RemoveSegmentFiles(fs, dir, id);
     return Status(Code::kNotFound, "segment " + std::to_string(id) + " held no frames");
   }
-  if (scan.damaged()) {
-    item->damage_offset = scan.end;
-    item->message = "damaged record in the middle at offset " + std::to_string(scan.end);
-    VDB_RETURN_IF_ERROR(SaveDamagedTail(fs, frames.get(), scan.end, size));
-  }
+  std::vector<IndexEntry> entries = scan.entries;
+  uint64_t end = scan.end;
   item->bytes_cut = scan.trailing;
-  if (scan.trailing) {
+  if (scan.damaged() || !caps_record || header_damaged) {
+    item->damage_offset = header_damaged        ? 0
+                          : scan.damage.empty() ? kFileHeaderSize
+                                                : scan.damage[0].offset;
+    item->message = std::to_string(scan.damage.size()) + " damaged span(s), first at offset " +
+                    std::to_string(item->damage_offset);
+    std::vector<bool> cut_before(entries.size(), false);
+    for (const DamageSpan &d : scan.damage) {
+      VDB_RETURN_IF_ERROR(SaveDamage(fs, frames.get(), d));
+      item->bytes_cut += d.size;
+      if (d.before < cut_before.size()) cut_before[d.before] = true;
+    }
+    VDB_ASSIGN_OR_RETURN(entries,
+                         RewriteFrames(fs, dir, id, frames.get(), caps, entries, cut_before));
+    end = entries.back().offset + kRecordHeaderSize + entries.back().size;
+  } else if (scan.trailing) {
     VDB_RETURN_IF_ERROR(frames->Truncate(scan.end));
     VDB_RETURN_IF_ERROR(frames->Sync());
   }
-  VDB_RETURN_IF_ERROR(WriteIndex(fs, dir, id, scan.entries));
+  frames.reset();
+  VDB_RETURN_IF_ERROR(WriteIndex(fs, dir, id, entries));
 
   SegmentMeta m;
-  auto old = ReadWholeFile(fs, MetaPath(dir, id));
-  if (old.ok()) {
-    auto parsed = SegmentMetaFromJson(old.value());
-    if (parsed.ok()) m = parsed.value();
-  }
+  if (old_meta.ok()) m = old_meta.value();
   m.info.id = id;
   m.stream = stream;
-  m.caps = scan.config;
+  m.caps = caps;
   if (m.codec.empty()) m.codec = CodecOfCaps(m.caps);
   m.info.state = SegmentState::kRecovered;
-  m.info.bytes = scan.end;
+  m.info.bytes = end;
   m.info.frames = 0;
   m.keyframes = 0;
   m.info.end_pts = scan.end_pts;
-  m.corrupt_offset = scan.damaged() ? scan.end : kNoTime;
-  for (const auto &e : scan.entries) {
+  m.corrupt_offset = item->damage_offset;
+  for (const auto &e : entries) {
     if (e.flags & kFlagConfig) continue;
     if (m.info.frames++ == 0) {
       m.info.first_pts = e.pts;
@@ -107,38 +186,56 @@ Result<SegmentMeta> RecoverSegment(Fs *fs, const std::string &dir, uint64_t id,
     if (e.flags & kFlagKey) m.keyframes++;
   }
   item->frames_kept = m.info.frames;
-  if (m.info.frames == 0) {
-    item->removed = true;
-    item->message = "no frames";
-    frames.reset();
-    RemoveSegmentFiles(fs, dir, id);
-    return Status(Code::kNotFound, "segment " + std::to_string(id) + " held no frames");
-  }
   VDB_RETURN_IF_ERROR(WriteFileAtomic(fs, MetaPath(dir, id), SegmentMetaToJson(m)));
   return m;
 }
 
-Result<std::vector<SegmentInfo>> ScanSegments(Fs *fs, const std::string &dir) {
+Result<std::vector<SegmentInfo>> ScanSegments(Fs *fs, const std::string &dir, uint64_t min_id,
+                                              SegmentState unknown) {
   VDB_ASSIGN_OR_RETURN(auto names, fs->List(dir));
   std::set<uint64_t> ids;
   for (const auto &n : names) {
     uint64_t id;
     std::string ext;
-    if (ParseSegmentFileName(n, &id, &ext) && ext == "vdbf") ids.insert(id);
+    if (ParseSegmentFileName(n, &id, &ext) && ext == "vdbf" && id >= min_id) ids.insert(id);
   }
   std::vector<SegmentInfo> out;
   for (uint64_t id : ids) {
+    auto m = ReadSegmentMeta(fs, dir, id);
+    if (m.ok() && m->info.first_pts != kNoTime) {
+      out.push_back(m->info);
+      continue;
+    }
+    // No usable metadata: what the frame file holds.
+    auto f = fs->Open(FramesPath(dir, id), OpenMode::kRead);
+    bool damaged = false;
+    if (!f.ok() || (!CheckFileHeader(f->get(), FileKind::kFrames, id, &damaged).ok() && !damaged))
+      continue;
+    auto scan = ScanRecords(f->get(), kFileHeaderSize, ScanMode::kResync);
+    if (!scan.ok()) continue;
     SegmentInfo info;
     info.id = id;
-    info.state = SegmentState::kOpen;  // unknown: recovery will check it
-    auto json = ReadWholeFile(fs, MetaPath(dir, id));
-    if (json.ok()) {
-      auto m = SegmentMetaFromJson(json.value());
-      if (m.ok() && m->info.id == id) info = m->info;
+    info.state = unknown;
+    info.bytes = scan->end;
+    info.end_pts = scan->end_pts;
+    if (m.ok()) info.utc_start = m->info.utc_start;
+    for (const auto &e : scan->entries) {
+      if (e.flags & kFlagConfig) continue;
+      if (info.frames++ == 0) info.first_pts = e.pts;
     }
+    if (info.frames == 0 && unknown != SegmentState::kOpen) continue;
     out.push_back(info);
   }
   return out;
+}
+
+std::vector<std::pair<CatalogOp, SegmentInfo>> AsCatalogRecords(
+    const std::vector<SegmentInfo> &segments) {
+  std::vector<std::pair<CatalogOp, SegmentInfo>> ops;
+  ops.reserve(segments.size());
+  for (const auto &s : segments)
+    ops.emplace_back(s.sealed() ? CatalogOp::kSealed : CatalogOp::kOpen, s);
+  return ops;
 }
 
 }  // namespace vdb

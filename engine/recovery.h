@@ -1,12 +1,17 @@
-// Crash recovery: repairs what a killed writer or a power loss left behind.
-// Run by Writer::Open while it holds the stream lock; `vdb repair` runs the
-// same code.
+// Recovery and repair: makes a stream's files consistent again after a
+// crash (a killed writer, a power loss) or after damage (bit flips, zeroed
+// blocks, truncation, a lost catalog). Writer::Open runs the cheap part
+// while it holds the stream lock; `vdb repair` (Writer::Repair) also checks
+// every sealed segment record by record.
 //
-// For a segment left open: keeps the valid records up to the first torn or
-// damaged one, cuts the rest (damage in the middle is reported with its
-// offset and the cut bytes are kept beside the segment as
-// <id>.vdbf.damaged-<offset>), rewrites the index from the frame file, and
-// writes the metadata as state "recovered".
+// RebuildSegment, for a segment left open or found damaged: keeps every
+// valid record (a damaged span costs only its bytes: the scan resynchronises
+// at the next valid record), cuts a torn tail, rewrites the frame file
+// without the damaged bytes when there were any (temp file + rename; the
+// first record after each cut carries kFlagDiscont and the damaged bytes are
+// kept beside the segment as <id>.vdbf.damaged-<offset>, which go with the
+// segment when it is deleted and count against the quota), rewrites the
+// index and writes the metadata as state "recovered".
 //
 // Thread rules: stateless functions; caller holds the stream lock.
 #pragma once
@@ -24,7 +29,7 @@ struct RecoveryItem {
   uint64_t segment_id = 0;
   uint64_t frames_kept = 0;
   uint64_t bytes_cut = 0;            // torn or damaged bytes removed
-  uint64_t damage_offset = kNoTime;  // damage in the middle, or kNoTime
+  uint64_t damage_offset = kNoTime;  // first damage in the middle, or kNoTime
   bool removed = false;              // nothing usable: the segment was dropped
   std::string message;
 };
@@ -34,17 +39,30 @@ struct RecoveryReport {
   std::string catalog_problem;
   std::vector<RecoveryItem> segments;
   std::vector<uint64_t> orphans_removed;  // files of deleted segments cleaned up
-  bool empty() const { return !catalog_rebuilt && segments.empty() && orphans_removed.empty(); }
+  std::vector<std::string> notes;         // leftovers removed, files found missing, ...
+  bool empty() const {
+    return !catalog_rebuilt && segments.empty() && orphans_removed.empty() && notes.empty();
+  }
   std::string ToString() const;
 };
 
-// Repairs one open segment. Returns its sealed metadata (state recovered), or
-// kNotFound when nothing usable was left (files removed, item->removed set).
-Result<SegmentMeta> RecoverSegment(Fs *fs, const std::string &dir, uint64_t id,
+// Rebuilds one segment from its frame file (see above). Returns its
+// metadata (state recovered), or kNotFound when nothing usable was left
+// (files removed, item->removed set). kCorrupt if its frame file is not a
+// regular file (left in place: nothing is followed or removed through it).
+Result<SegmentMeta> RebuildSegment(Fs *fs, const std::string &dir, uint64_t id,
                                    const std::string &stream, RecoveryItem *item);
 
-// Rebuilds a catalog from the segment files in `dir` when the catalog file is
-// damaged: metadata JSON where it is intact, the frame file otherwise.
-Result<std::vector<SegmentInfo>> ScanSegments(Fs *fs, const std::string &dir);
+// What the files in `dir` say about segments with id >= min_id, in id
+// order (a lost, truncated or damaged catalog): the metadata where it is
+// intact, else what the frame file holds, with state `unknown` (kOpen makes
+// the writer's recovery rebuild it). Segments whose frame file cannot be
+// opened are left out.
+Result<std::vector<SegmentInfo>> ScanSegments(Fs *fs, const std::string &dir, uint64_t min_id,
+                                              SegmentState unknown);
+
+// The same as a catalog (ops in id order) for Catalog::ApplyAll.
+std::vector<std::pair<CatalogOp, SegmentInfo>> AsCatalogRecords(
+    const std::vector<SegmentInfo> &segments);
 
 }  // namespace vdb

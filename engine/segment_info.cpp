@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "crc32c.h"
+
 namespace vdb {
 
 const char *StateName(SegmentState s) {
@@ -51,6 +53,9 @@ std::string SegmentMetaToJson(const SegmentMeta &m) {
       {"state", StateName(m.info.state)},
       {"codec", m.codec},
       {"caps", m.caps},
+      // The metadata has no checksum of its own: this one lets a reader
+      // trust its caps when the segment's caps record is damaged.
+      {"caps_crc32c", crc32c(m.caps.data(), m.caps.size())},
       {"first_pts", TimeJson(m.info.first_pts)},
       {"end_pts", TimeJson(m.info.end_pts)},
       {"first_dts", TimeJson(m.first_dts)},
@@ -86,6 +91,9 @@ Result<SegmentMeta> SegmentMetaFromJson(const std::string &json) {
       return Status(Code::kCorrupt, "metadata state '" + state + "'");
     m.codec = j.at("codec").get<std::string>();
     m.caps = j.at("caps").get<std::string>();
+    // Written since format 1's first release; older metadata has none.
+    if (j.contains("caps_crc32c") && Uint(j["caps_crc32c"]) != crc32c(m.caps.data(), m.caps.size()))
+      return Status(Code::kCorrupt, "metadata caps do not match their checksum");
     m.info.first_pts = TimeFrom(j.at("first_pts"));
     m.info.end_pts = TimeFrom(j.at("end_pts"));
     m.first_dts = TimeFrom(j.at("first_dts"));
@@ -98,6 +106,17 @@ Result<SegmentMeta> SegmentMetaFromJson(const std::string &json) {
   } catch (const nlohmann::json::exception &e) {
     return Status(Code::kCorrupt, std::string("metadata field: ") + e.what());
   }
+}
+
+Result<SegmentMeta> ReadSegmentMeta(Fs *fs, const std::string &dir, uint64_t id) {
+  std::string path = MetaPath(dir, id);
+  VDB_ASSIGN_OR_RETURN(std::string json, ReadWholeFile(fs, path, kMaxMetaFileSize));
+  auto m = SegmentMetaFromJson(json);
+  if (!m.ok()) return Status(m.status().code(), path + ": " + m.status().message());
+  if (m->info.id != id)
+    return Status(Code::kCorrupt, path + ": belongs to segment " + std::to_string(m->info.id));
+  if (m->caps.size() > kMaxCapsSize) return Status(Code::kCorrupt, path + ": caps too long");
+  return m;
 }
 
 std::string SegmentBaseName(uint64_t id) {

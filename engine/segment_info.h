@@ -52,13 +52,19 @@ std::string SegmentMetaToJson(const SegmentMeta &m);
 // media type itself for one vdb does not name.
 std::string CodecOfCaps(const std::string &caps);
 Result<SegmentMeta> SegmentMetaFromJson(const std::string &json);
+// Reads and parses <dir>/<id>.json (at most kMaxMetaFileSize bytes); kCorrupt
+// if it is damaged or belongs to another segment.
+Result<SegmentMeta> ReadSegmentMeta(Fs *fs, const std::string &dir, uint64_t id);
 
 // File names inside a stream directory.
 std::string SegmentBaseName(uint64_t id);  // "000000000042"
 std::string FramesPath(const std::string &dir, uint64_t id);
 std::string IndexPath(const std::string &dir, uint64_t id);
 std::string MetaPath(const std::string &dir, uint64_t id);
-// Parses "<id>.<ext>" names; false for anything else.
+// Parses "<id>.<ext>" names; false for anything else. Besides vdbf, vdbi
+// and json, a segment may have "vdbf.damaged-<offset>" files (bytes cut by
+// recovery or repair: they go with the segment and count in its size) and
+// "<ext>.tmp" leftovers of an interrupted write (removed by recovery).
 bool ParseSegmentFileName(const std::string &name, uint64_t *id, std::string *ext);
 
 }  // namespace vdb

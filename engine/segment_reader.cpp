@@ -3,9 +3,24 @@
 #include <algorithm>
 #include <cstring>
 
-#include "record_scan.h"
-
 namespace vdb {
+
+namespace {
+
+// The caps record at `e`, checked by its CRC.
+Result<std::string> ReadCaps(File *f, const IndexEntry &e) {
+  if (e.size > kMaxCapsSize) return Status(Code::kCorrupt, f->path() + ": caps record too long");
+  std::vector<uint8_t> rec(kRecordHeaderSize + e.size);
+  VDB_ASSIGN_OR_RETURN(size_t got, f->ReadAt(e.offset, rec.data(), rec.size()));
+  RecordHeader h;
+  if (got != rec.size() || !DecodeRecordHeader(rec.data(), &h) || h.payload_size != e.size ||
+      !(h.flags & kFlagConfig) || !RecordCrcMatches(rec.data(), h, rec.data() + kRecordHeaderSize))
+    return Status(Code::kCorrupt, f->path() + ": caps record at offset " +
+                                      std::to_string(e.offset) + " is damaged");
+  return std::string(reinterpret_cast<const char *>(rec.data()) + kRecordHeaderSize, e.size);
+}
+
+}  // namespace
 
 Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(Fs *fs, const std::string &dir,
                                                            const SegmentInfo &info) {
@@ -15,16 +30,23 @@ Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(Fs *fs, const std::st
   r->info_ = info;
   std::string fpath = FramesPath(dir, info.id);
   VDB_ASSIGN_OR_RETURN(r->frames_, fs->Open(fpath, OpenMode::kRead));
-  VDB_RETURN_IF_ERROR(CheckFileHeader(r->frames_.get(), FileKind::kFrames, info.id));
+  // A damaged header (bad CRC) costs nothing: the records are self-describing.
+  bool header_damaged = false;
+  Status hs = CheckFileHeader(r->frames_.get(), FileKind::kFrames, info.id, &header_damaged);
+  if (!hs.ok() && !header_damaged) return hs;
   VDB_ASSIGN_OR_RETURN(uint64_t fsize, r->frames_->Size());
 
   // Index: take the prefix of entries that are intact and inside the file.
+  // No more is read than the frame file can hold records for.
   std::vector<IndexEntry> entries;
   r->end_ = kFileHeaderSize;
   auto index = fs->Open(IndexPath(dir, info.id), OpenMode::kRead);
   if (index.ok() && CheckFileHeader(index->get(), FileKind::kIndex, info.id).ok()) {
     VDB_ASSIGN_OR_RETURN(uint64_t isize, (*index)->Size());
-    std::vector<uint8_t> raw(isize > kFileHeaderSize ? isize - kFileHeaderSize : 0);
+    uint64_t max_entries = (fsize - kFileHeaderSize) / kRecordHeaderSize;
+    uint64_t want = std::min<uint64_t>(isize > kFileHeaderSize ? isize - kFileHeaderSize : 0,
+                                       max_entries * kIndexEntrySize);
+    std::vector<uint8_t> raw(static_cast<size_t>(want));
     VDB_ASSIGN_OR_RETURN(size_t got, (*index)->ReadAt(kFileHeaderSize, raw.data(), raw.size()));
     entries.reserve(got / kIndexEntrySize);
     for (size_t off = 0; off + kIndexEntrySize <= got; off += kIndexEntrySize) {
@@ -42,10 +64,16 @@ Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(Fs *fs, const std::st
   }
   // The config record (caps) is entry 0.
   if (!entries.empty()) {
-    r->caps_.resize(entries[0].size);
-    VDB_ASSIGN_OR_RETURN(size_t got, r->frames_->ReadAt(entries[0].offset + kRecordHeaderSize,
-                                                        r->caps_.data(), r->caps_.size()));
-    if (got != entries[0].size) return Status(Code::kCorrupt, fpath + ": caps record truncated");
+    auto caps = ReadCaps(r->frames_.get(), entries[0]);
+    if (caps.ok()) {
+      r->caps_ = caps.value();
+    } else {
+      // The metadata holds the same caps: a damaged caps record costs nothing.
+      auto meta = ReadSegmentMeta(fs, dir, info.id);
+      if (!meta.ok() || meta->caps.empty())
+        return Status(Code::kCorrupt, caps.status().message() + ", and so is its metadata");
+      r->caps_ = meta->caps;
+    }
     entries.erase(entries.begin());
   }
   r->AddEntries(entries);
@@ -56,33 +84,72 @@ Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(Fs *fs, const std::st
     // somewhere that is not a record boundary, it does not belong to these
     // frames: rebuild the whole index from the frame file.
     if (info.sealed() && r->end_ < fsize && r->end_ > kFileHeaderSize) {
-      VDB_ASSIGN_OR_RETURN(ScanResult full, ScanRecords(r->frames_.get(), kFileHeaderSize, false));
+      VDB_ASSIGN_OR_RETURN(ScanResult full,
+                           ScanRecords(r->frames_.get(), kFileHeaderSize, ScanMode::kResync));
       if (full.end > r->end_) {
         r->entries_.clear();
         r->keys_.clear();
+        r->damage_.clear();
         r->caps_ = full.config;
-        r->AddEntries(full.entries);
+        r->AddEntries(full.entries, full.damage);
         r->end_ = full.end;
       }
     }
   }
-  if (r->caps_.empty() && r->end_ == kFileHeaderSize)
-    return Status(Code::kCorrupt, fpath + ": no caps record at the start of the segment");
+  if (r->caps_.empty()) {
+    // No intact caps record at the start: the metadata's caps, if any.
+    auto meta = ReadSegmentMeta(fs, dir, info.id);
+    if (!meta.ok() || meta->caps.empty())
+      return Status(Code::kCorrupt, fpath + ": no intact caps record and no metadata");
+    r->caps_ = meta->caps;
+  }
   return r;
 }
 
-void SegmentReader::AddEntries(const std::vector<IndexEntry> &es) {
-  for (const auto &e : es) {
+void SegmentReader::AddEntries(const std::vector<IndexEntry> &es,
+                               const std::vector<DamageSpan> &damage) {
+  size_t d = 0;
+  uint64_t pending = 0;  // damaged bytes before the next media frame
+  for (size_t i = 0; i < es.size(); i++) {
+    for (; d < damage.size() && damage[d].before == i; d++) pending += damage[d].size;
+    const IndexEntry &e = es[i];
     if (e.flags & kFlagConfig) continue;
+    if (pending) {
+      MarkDamage(entries_.size(), pending);
+      pending = 0;
+    }
     if (e.flags & kFlagKey) keys_.push_back(uint32_t(entries_.size()));
     entries_.push_back(e);
   }
 }
 
+void SegmentReader::MarkDamage(size_t frame, uint64_t bytes) {
+  auto it = std::lower_bound(damage_.begin(), damage_.end(), std::make_pair(frame, uint64_t(0)));
+  if (it != damage_.end() && it->first == frame) return;
+  damage_.insert(it, {frame, bytes});
+}
+
+long SegmentReader::NextDamageAfter(size_t frame) const {
+  auto it = std::upper_bound(damage_.begin(), damage_.end(), std::make_pair(frame, UINT64_MAX));
+  return it == damage_.end() ? -1 : long(it->first);
+}
+
+bool SegmentReader::DamageBefore(size_t frame) const {
+  return DamageBytesBefore(frame) > 0;
+}
+
+uint64_t SegmentReader::DamageBytesBefore(size_t frame) const {
+  auto it = std::lower_bound(damage_.begin(), damage_.end(), std::make_pair(frame, uint64_t(0)));
+  return it != damage_.end() && it->first == frame ? it->second : 0;
+}
+
 Status SegmentReader::Refresh() {
-  VDB_ASSIGN_OR_RETURN(ScanResult s, ScanRecords(frames_.get(), end_, false));
+  // A live segment's tail may be a record the writer is still writing: stop
+  // there. A sealed one is complete: skip damage and go on.
+  ScanMode mode = info_.sealed() ? ScanMode::kResync : ScanMode::kStopAtDamage;
+  VDB_ASSIGN_OR_RETURN(ScanResult s, ScanRecords(frames_.get(), end_, mode));
   if (end_ == kFileHeaderSize && !s.config.empty()) caps_ = s.config;
-  AddEntries(s.entries);
+  AddEntries(s.entries, s.damage);
   end_ = s.end;
   return Status::Ok();
 }
@@ -119,19 +186,21 @@ Status SegmentReader::Read(size_t first, size_t count, std::vector<uint8_t> *buf
   uint64_t start = a.offset, stop = b.offset + kRecordHeaderSize + b.size;
   buf->resize(size_t(stop - start));
   VDB_ASSIGN_OR_RETURN(size_t got, frames_->ReadAt(start, buf->data(), buf->size()));
-  if (got != buf->size())
-    return Status(Code::kCorrupt,
-                  frames_->path() + ": truncated at offset " + std::to_string(start + got));
   out->reserve(count);
   for (size_t i = first; i < first + count; i++) {
     const IndexEntry &e = entries_[i];
-    const uint8_t *p = buf->data() + (e.offset - start);
+    size_t at = size_t(e.offset - start);
     FrameView v;
-    if (!DecodeRecordHeader(p, &v.header) || v.header.payload_size != e.size ||
-        !RecordCrcMatches(p, v.header, p + kRecordHeaderSize))
+    const uint8_t *p = buf->data() + at;
+    if (at + kRecordHeaderSize + e.size > got || !DecodeRecordHeader(p, &v.header) ||
+        v.header.payload_size != e.size || !RecordCrcMatches(p, v.header, p + kRecordHeaderSize)) {
+      MarkDamage(i, kRecordHeaderSize + e.size);
       return Status(Code::kCorrupt,
-                    frames_->path() + ": damaged record at offset " + std::to_string(e.offset));
-    v.data_offset = size_t(e.offset - start) + kRecordHeaderSize;
+                    frames_->path() +
+                        (at + kRecordHeaderSize + e.size > got ? ": truncated" : ": damaged") +
+                        " record at offset " + std::to_string(e.offset));
+    }
+    v.data_offset = at + kRecordHeaderSize;
     out->push_back(v);
   }
   return Status::Ok();

@@ -1,9 +1,19 @@
 // SegmentReader: random access to the frames of one segment.
 //
-// Open loads the index file (one read) and checks each entry's CRC; if the
-// index is short, damaged or missing, the missing part is rebuilt in memory
-// by scanning the frame file. No lock is taken: retention may delete the
+// Open loads the index file (one read, never more than the frame file's size
+// can justify: at most one entry per 40 bytes of frames) and checks each
+// entry's CRC; if the index is short, damaged or missing, the missing part is
+// rebuilt in memory by scanning the frame file — for a sealed segment past
+// damage too (ScanMode::kResync), so damage costs only the damaged records.
+// The caps record is checked like every record; if it is damaged the caps
+// come from the segment's metadata, and if both are damaged Open fails.
+// No lock is taken: retention may delete the
 // segment while it is read, and the open file stays readable (POSIX unlink).
+//
+// Damage points: a frame "has damage before it" when damaged bytes lie
+// between it and the previous frame (found by the scan), or when Read()
+// found the record itself damaged. A frame after a damage point may
+// reference what was lost: players continue from the next keyframe.
 //
 // A segment still being written (live) grows: Refresh() picks up records
 // appended since, reading the frame file past the last known record, so it
@@ -17,9 +27,11 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "file.h"
+#include "record_scan.h"
 #include "segment_info.h"
 
 namespace vdb {
@@ -54,22 +66,33 @@ class SegmentReader {
   long KeyFrameAtOrAfter(size_t frame) const;
   long KeyFrameBefore(size_t frame) const;
 
+  // The first damage point after `frame` (a frame index > frame), or -1.
+  long NextDamageAfter(size_t frame) const;
+  bool DamageBefore(size_t frame) const;
+  // Damaged bytes skipped between frame-1 and frame (0 if none known).
+  uint64_t DamageBytesBefore(size_t frame) const;
+
   // Reads frames [first, first+count) with one read into *buf (resized) and
-  // fills *out. kCorrupt (with file and offset) if any record is damaged.
+  // fills *out. kCorrupt (with file and offset) if a record is damaged or
+  // missing: *out then holds the good frames before it (first .. first +
+  // out->size() - 1), and the damaged frame becomes a damage point.
   Status Read(size_t first, size_t count, std::vector<uint8_t> *buf, std::vector<FrameView> *out);
 
  private:
   SegmentReader() = default;
-  void AddEntries(const std::vector<IndexEntry> &es);
+  // Appends media entries; damage spans (indices into es) become damage points.
+  void AddEntries(const std::vector<IndexEntry> &es, const std::vector<DamageSpan> &damage = {});
+  void MarkDamage(size_t frame, uint64_t bytes);
 
   Fs *fs_ = nullptr;
   std::string dir_;
   SegmentInfo info_;
   std::unique_ptr<File> frames_;
   std::string caps_;
-  std::vector<IndexEntry> entries_;  // media frames only
-  std::vector<uint32_t> keys_;       // indices into entries_ of keyframes
-  uint64_t end_ = 0;                 // frame file offset past the last known record
+  std::vector<IndexEntry> entries_;                  // media frames only
+  std::vector<uint32_t> keys_;                       // indices into entries_ of keyframes
+  std::vector<std::pair<size_t, uint64_t>> damage_;  // (frame, bytes) damage points, sorted
+  uint64_t end_ = 0;                                 // frame file offset past the last known record
   bool index_rebuilt_ = false;
 };
 

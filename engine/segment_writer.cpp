@@ -28,7 +28,7 @@ Status WriteOut(File *f, std::vector<uint8_t> *buf, uint64_t *on_file) {
 
 Result<std::unique_ptr<File>> CreateWithHeader(Fs *fs, const std::string &path, FileKind kind,
                                                uint64_t id) {
-  VDB_ASSIGN_OR_RETURN(auto f, fs->Open(path, OpenMode::kCreateTrunc));
+  VDB_ASSIGN_OR_RETURN(auto f, fs->Open(path, OpenMode::kCreateExcl));
   uint8_t hdr[kFileHeaderSize];
   EncodeFileHeader(FileHeader{kind, kFormatVersion, id}, hdr);
   VDB_RETURN_IF_ERROR(f->Append(hdr, sizeof hdr));

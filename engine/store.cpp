@@ -5,6 +5,7 @@
 
 #include "catalog.h"
 #include "format.h"
+#include "segment_info.h"
 
 namespace vdb {
 namespace {
@@ -21,23 +22,29 @@ bool ValidStreamName(const std::string &name) {
 
 Status PrepareStore(Fs *fs, const std::string &store, bool create) {
   std::string marker = JoinPath(store, kMarker);
-  auto data = ReadWholeFile(fs, marker);
+  auto data = ReadWholeFile(fs, marker, kMaxMarkerFileSize);
   if (data.ok()) {
     auto j = nlohmann::json::parse(data.value(), nullptr, false);
     // Checked field by field: nlohmann's value() throws on a wrong type.
-    if (j.is_discarded() || !j.is_object() || !j.contains("format") || !j["format"].is_string() ||
-        j["format"].get<std::string>() != "vdb-store" || !j.contains("version") ||
-        !j["version"].is_number_unsigned())
-      return Status(Code::kCorrupt, marker + " is not a vdb store marker");
-    uint64_t v = j["version"].get<uint64_t>();
-    if (v > kFormatVersion)
-      return Status(Code::kUnsupported, store + " was written by vdb format version " +
-                                            std::to_string(v) + "; this build reads up to " +
-                                            std::to_string(kFormatVersion));
-    return Status::Ok();
-  }
-  if (data.status().code() != Code::kNotFound) return data.status();
-  if (!create) {
+    bool intact = !j.is_discarded() && j.is_object() && j.contains("format") &&
+                  j["format"].is_string() && j["format"].get<std::string>() == "vdb-store" &&
+                  j.contains("version") && j["version"].is_number_unsigned();
+    if (intact) {
+      uint64_t v = j["version"].get<uint64_t>();
+      if (v > kFormatVersion)
+        return Status(Code::kUnsupported, store + " was written by vdb format version " +
+                                              std::to_string(v) + "; this build reads up to " +
+                                              std::to_string(kFormatVersion));
+      return Status::Ok();
+    }
+    // Damaged. Every file header carries its own version, so readers go on;
+    // a writer writes the marker again.
+    if (!create) return Status::Ok();
+  } else if (data.status().code() == Code::kCorrupt) {
+    return data.status();  // not a regular file, or huge: not ours to replace
+  } else if (data.status().code() != Code::kNotFound) {
+    return data.status();
+  } else if (!create) {
     if (fs->Exists(store)) return Status(Code::kNotFound, store + " is not a vdb store");
     return Status(Code::kNotFound, "store " + store + " does not exist");
   }
@@ -53,11 +60,27 @@ Result<std::string> StreamDir(const std::string &store, const std::string &strea
   return JoinPath(store, stream);
 }
 
+bool HasSegmentFiles(Fs *fs, const std::string &dir) {
+  auto names = fs->List(dir);
+  if (!names.ok()) return false;
+  uint64_t id;
+  std::string ext;
+  for (const auto &n : names.value())
+    if (ParseSegmentFileName(n, &id, &ext) && ext == "vdbf") return true;
+  return false;
+}
+
 Result<std::vector<std::string>> ListStreams(Fs *fs, const std::string &store) {
   VDB_ASSIGN_OR_RETURN(auto names, fs->List(store));
   std::vector<std::string> out;
-  for (const auto &n : names)
-    if (ValidStreamName(n) && fs->Exists(Catalog::Path(JoinPath(store, n)))) out.push_back(n);
+  for (const auto &n : names) {
+    if (!ValidStreamName(n)) continue;
+    std::string dir = JoinPath(store, n);
+    auto type = fs->TypeOf(dir);  // a symlink in place of a stream is not followed
+    if (!type.ok() || type.value() != FileType::kDirectory) continue;
+    // A stream whose catalog was lost is still a stream: its files are the truth.
+    if (fs->Exists(Catalog::Path(dir)) || HasSegmentFiles(fs, dir)) out.push_back(n);
+  }
   std::sort(out.begin(), out.end());
   return out;
 }

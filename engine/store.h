@@ -17,11 +17,17 @@ namespace vdb {
 // Stream names: 1-64 characters of [A-Za-z0-9_.-], not starting with '.'.
 bool ValidStreamName(const std::string &name);
 // Checks the store marker (kNotFound if absent and !create; kUnsupported if
-// written by a newer version); with create, makes the directory and marker.
+// written by a newer version; kCorrupt if it is not a regular file or is
+// larger than 4 KiB); with create, makes the directory and marker. A marker
+// whose content is damaged is no obstacle (every file header carries its
+// version): readers go on and a writer (create) writes it again.
 Status PrepareStore(Fs *fs, const std::string &store, bool create);
 // Path of a stream's directory; kInvalidArgument for a bad name.
 Result<std::string> StreamDir(const std::string &store, const std::string &stream);
-// Names of the streams in a store, sorted.
+// True if `dir` holds a segment's frame file (<id>.vdbf).
+bool HasSegmentFiles(Fs *fs, const std::string &dir);
+// Names of the streams in a store, sorted: directories (not symlinks) with
+// a catalog or segment files.
 Result<std::vector<std::string>> ListStreams(Fs *fs, const std::string &store);
 
 }  // namespace vdb

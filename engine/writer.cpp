@@ -1,9 +1,11 @@
 #include "writer.h"
 
 #include <chrono>
+#include <map>
 #include <set>
 
 #include "store.h"
+#include "verify.h"
 
 namespace vdb {
 
@@ -23,7 +25,8 @@ Result<std::unique_ptr<Writer>> Writer::Open(Fs *fs, const std::string &store,
   w->options_ = options;
   VDB_ASSIGN_OR_RETURN(w->dir_, StreamDir(store, stream));
   VDB_RETURN_IF_ERROR(PrepareStore(fs, store, true));
-  VDB_RETURN_IF_ERROR(fs->MakeDirs(w->dir_));
+  if (!fs->Exists(w->dir_)) VDB_RETURN_IF_ERROR(fs->MakeDirs(w->dir_));
+  VDB_RETURN_IF_ERROR(CheckDirectory(fs, w->dir_));  // a symlinked stream is not followed
   auto lock = fs->TryLock(JoinPath(w->dir_, "LOCK"), LockMode::kExclusive);
   if (!lock.ok()) {
     if (lock.status().code() == Code::kLocked)
@@ -32,64 +35,169 @@ Result<std::unique_ptr<Writer>> Writer::Open(Fs *fs, const std::string &store,
     return lock.status();
   }
   w->lock_ = std::move(lock).value();
-  VDB_RETURN_IF_ERROR(w->Recover(report));
+  Status st = w->Recover(report);
+  if (st.code() == Code::kNoSpace && options.retention.active()) {
+    // A crash on a full disk: recovery needs a little space (an index, a
+    // metadata file). Retention first, as the recording would have done.
+    RecoveryReport before;
+    VDB_RETURN_IF_ERROR(w->MakeRoomToRecover(st, &before));
+    *report = before;
+    st = w->Recover(report);
+  }
+  VDB_RETURN_IF_ERROR(st);
   // The codec the stream holds: a stream keeps one codec for its life.
   const auto &segs = w->catalog_.segments();
   for (auto it = segs.rbegin(); it != segs.rend() && w->stream_codec_.empty(); ++it) {
-    auto json = ReadWholeFile(fs, MetaPath(w->dir_, it->id));
-    auto meta = json.ok() ? SegmentMetaFromJson(json.value()) : Result<SegmentMeta>(json.status());
+    auto meta = ReadSegmentMeta(fs, w->dir_, it->id);
     if (meta.ok()) w->stream_codec_ = meta->codec;
   }
   return w;
 }
 
-Status Writer::Recover(RecoveryReport *report) {
+Status Writer::MakeRoomToRecover(const Status &why, RecoveryReport *report) {
+  VDB_RETURN_IF_ERROR(ListDamaged());
   auto loaded = Catalog::Load(fs_, dir_);
-  bool rewrite = false;
+  std::vector<SegmentInfo> segs;
   if (loaded.ok()) {
+    segs = loaded->segments();
+  } else {
+    VDB_ASSIGN_OR_RETURN(segs, ScanSegments(fs_, dir_, 0, SegmentState::kOpen));
+  }
+  auto free_bytes = fs_->FreeSpace(dir_);
+  uint64_t now = uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count());
+  auto doomed =
+      SelectForDeletion(segs, options_.retention, now, free_bytes.ok() ? free_bytes.value() : 0);
+  if (doomed.empty())
+    return Status(why.code(),
+                  why.message() + " (recovering after a crash; retention allows deleting nothing)");
+  // Files first: that needs no space. The catalog still lists them; the
+  // recovery that follows drops segments whose files are gone.
+  for (uint64_t id : doomed) {
+    RemoveSegment(id);
+    made_room_.insert(id);
+  }
+  VDB_RETURN_IF_ERROR(fs_->SyncDir(dir_));
+  report->notes.push_back("disk full: deleted " + std::to_string(doomed.size()) +
+                          " oldest segment(s) as retention allows, to recover");
+  return Status::Ok();
+}
+
+void Writer::RemoveSegment(uint64_t id) {
+  for (const auto &p : {FramesPath(dir_, id), IndexPath(dir_, id), MetaPath(dir_, id)})
+    (void)fs_->Remove(p);
+  auto it = damaged_.find(id);
+  if (it == damaged_.end()) return;
+  for (const auto &f : it->second) (void)fs_->Remove(JoinPath(dir_, f.first));
+  damaged_.erase(it);
+}
+
+Status Writer::ListDamaged() {
+  damaged_.clear();
+  VDB_ASSIGN_OR_RETURN(auto names, fs_->List(dir_));
+  for (const auto &n : names) {
+    uint64_t id;
+    std::string ext;
+    if (!ParseSegmentFileName(n, &id, &ext) || ext.rfind("vdbf.damaged-", 0) != 0) continue;
+    auto f = fs_->Open(JoinPath(dir_, n), OpenMode::kRead);
+    auto size = f.ok() ? (*f)->Size() : Result<uint64_t>(f.status());
+    damaged_[id].emplace_back(n, size.ok() ? size.value() : 0);
+  }
+  return Status::Ok();
+}
+
+Status Writer::Recover(RecoveryReport *report) {
+  VDB_ASSIGN_OR_RETURN(auto names, fs_->List(dir_));
+  std::set<uint64_t> frame_ids, ids;  // ids with a frame file; with any segment file
+  bool has_catalog = false;
+  for (const auto &n : names) {
+    if (n == "catalog.vdbc") has_catalog = true;
+    if (n.size() > 4 && n.compare(n.size() - 4, 4, ".tmp") == 0) {
+      // A temporary an interrupted write left (<id>.json.tmp, catalog.vdbc.tmp, ...).
+      if (fs_->Remove(JoinPath(dir_, n)).ok()) report->notes.push_back("removed leftover " + n);
+      continue;
+    }
+    uint64_t id;
+    std::string ext;
+    if (!ParseSegmentFileName(n, &id, &ext)) continue;
+    ids.insert(id);
+    if (ext == "vdbf") frame_ids.insert(id);
+  }
+
+  // The catalog: rebuilt from the files when it is lost or damaged.
+  bool rewrite = false;
+  auto loaded = has_catalog ? Catalog::Load(fs_, dir_) : Result<Catalog>(Catalog());
+  if (loaded.ok() && (has_catalog || frame_ids.empty())) {
     catalog_ = std::move(loaded).value();
-  } else if (loaded.status().code() == Code::kCorrupt) {
+  } else if (!has_catalog || loaded.status().code() == Code::kCorrupt) {
     report->catalog_rebuilt = true;
-    report->catalog_problem = loaded.status().message();
-    VDB_ASSIGN_OR_RETURN(auto infos, ScanSegments(fs_, dir_));
+    report->catalog_problem = has_catalog ? loaded.status().message() : "catalog.vdbc is missing";
+    VDB_ASSIGN_OR_RETURN(auto infos, ScanSegments(fs_, dir_, 0, SegmentState::kOpen));
     catalog_ = Catalog();
-    for (const auto &s : infos) catalog_.Apply(CatalogOp::kSealed, s);
+    catalog_.ApplyAll(AsCatalogRecords(infos));
     rewrite = true;
   } else {
     return loaded.status();
   }
 
-  // Files the catalog does not list: newer ids are segments whose OPEN record
-  // never became durable (recover them); older ids were being deleted.
-  VDB_ASSIGN_OR_RETURN(auto names, fs_->List(dir_));
-  std::set<uint64_t> orphans;
-  for (const auto &n : names) {
-    uint64_t id;
-    std::string ext;
-    if (ParseSegmentFileName(n, &id, &ext) && catalog_.FindById(id) < 0) orphans.insert(id);
+  // Listed segments whose frame file is gone: their time is a gap.
+  std::vector<std::pair<CatalogOp, SegmentInfo>> updates;
+  std::vector<SegmentInfo> missing;
+  for (const auto &s : catalog_.segments())
+    if (!frame_ids.count(s.id)) missing.push_back(s);
+  for (const auto &s : missing) {
+    if (!made_room_.count(s.id))
+      report->notes.push_back("segment " + std::to_string(s.id) +
+                              ": frame file missing, dropped from the catalog");
+    catalog_.Apply(CatalogOp::kDeleted, s);
+    updates.push_back({CatalogOp::kDeleted, s});
   }
+
+  // Files the catalog does not list: newer ids are segments whose OPEN record
+  // never became durable, or that a truncated catalog lost; older ids were
+  // being deleted.
   uint64_t max_listed = catalog_.max_id();
-  for (uint64_t id : orphans) {
-    if (id > max_listed && fs_->Exists(FramesPath(dir_, id))) {
+  for (uint64_t id : ids) {
+    if (catalog_.FindById(id) >= 0) continue;
+    if (id > max_listed && frame_ids.count(id)) {
+      auto m = ReadSegmentMeta(fs_, dir_, id);
       SegmentInfo info;
       info.id = id;
-      catalog_.Apply(CatalogOp::kOpen, info);
+      // Sealed, with metadata that matches its frame file: listed as it is.
+      auto f = m.ok() && m->info.sealed() ? fs_->Open(FramesPath(dir_, id), OpenMode::kRead)
+                                          : Result<std::unique_ptr<File>>(Status(Code::kEnd, ""));
+      auto size = f.ok() ? (*f)->Size() : Result<uint64_t>(f.status());
+      bool intact = size.ok() && size.value() == m->info.bytes;
+      catalog_.Apply(intact ? CatalogOp::kSealed : CatalogOp::kOpen, intact ? m->info : info);
       rewrite = true;
     } else {
+      bool removed = false;
       for (const auto &p : {FramesPath(dir_, id), IndexPath(dir_, id), MetaPath(dir_, id)})
-        (void)fs_->Remove(p);
-      report->orphans_removed.push_back(id);
+        removed |= fs_->Remove(p).ok();
+      if (removed) report->orphans_removed.push_back(id);
     }
   }
-  if (!report->orphans_removed.empty()) VDB_RETURN_IF_ERROR(fs_->SyncDir(dir_));
+  VDB_RETURN_IF_ERROR(ListDamaged());
+  for (auto it = damaged_.begin(); it != damaged_.end();) {  // of segments that are gone
+    if (catalog_.FindById(it->first) >= 0) {
+      ++it;
+      continue;
+    }
+    for (const auto &f : it->second)
+      if (fs_->Remove(JoinPath(dir_, f.first)).ok())
+        report->notes.push_back("removed " + f.first + " of a deleted segment");
+    it = damaged_.erase(it);
+  }
+  if (!report->empty()) VDB_RETURN_IF_ERROR(fs_->SyncDir(dir_));
 
   // Segments left open by a crash.
-  std::vector<std::pair<CatalogOp, SegmentInfo>> updates;
-  for (const auto &s : catalog_.segments()) {
-    if (s.sealed()) continue;
+  std::vector<SegmentInfo> open;
+  for (const auto &s : catalog_.segments())
+    if (!s.sealed()) open.push_back(s);
+  for (const auto &s : open) {
     RecoveryItem item;
-    auto m = RecoverSegment(fs_, dir_, s.id, stream_, &item);
-    report->segments.push_back(item);
+    auto m = RebuildSegment(fs_, dir_, s.id, stream_, &item);
     if (m.ok()) {
       // The open-state JSON is synced only when sealed: after a power loss
       // the UTC may be known only from the catalog's OPEN record.
@@ -99,13 +207,21 @@ Status Writer::Recover(RecoveryReport *report) {
             WriteFileAtomic(fs_, MetaPath(dir_, s.id), SegmentMetaToJson(m.value())));
       }
       updates.push_back({CatalogOp::kSealed, m->info});
-    } else if (m.status().code() == Code::kNotFound) {
+    } else if (m.status().code() == Code::kNotFound || m.status().code() == Code::kCorrupt) {
+      // Nothing usable, or not a regular file (left where it is, never
+      // followed): the id stays used, the segment is gone from the catalog.
+      if (!item.removed) {
+        item.removed = true;
+        item.message = m.status().message();
+      }
       updates.push_back({CatalogOp::kDeleted, s});
     } else {
       return m.status();
     }
+    report->segments.push_back(item);
+    catalog_.Apply(updates.back().first, updates.back().second);
   }
-  for (const auto &u : updates) catalog_.Apply(u.first, u.second);
+  if (!open.empty()) VDB_RETURN_IF_ERROR(ListDamaged());
   if (rewrite || catalog_.dead_records() > catalog_.segments().size() + kCompactSlack) {
     VDB_RETURN_IF_ERROR(CatalogFile::Rewrite(fs_, dir_, catalog_.segments(), catalog_.max_id()));
     VDB_ASSIGN_OR_RETURN(catalog_, Catalog::Load(fs_, dir_));
@@ -114,6 +230,35 @@ Status Writer::Recover(RecoveryReport *report) {
   VDB_ASSIGN_OR_RETURN(catalog_file_, CatalogFile::Open(fs_, dir_, catalog_));
   for (const auto &u : updates) VDB_RETURN_IF_ERROR(catalog_file_->Append(u.first, u.second, true));
   return Status::Ok();
+}
+
+Status Writer::Repair(RecoveryReport *report) {
+  EventDispatch dispatch(this);  // after the lock is released
+  std::lock_guard<std::mutex> l(mu_);
+  std::vector<SegmentInfo> sealed;
+  for (const auto &s : catalog_.segments())
+    if (s.sealed() && (!seg_ || s.id != seg_->meta().info.id)) sealed.push_back(s);
+  for (const auto &s : sealed) {
+    SegmentCheck check = CheckSegment(fs_, dir_, s);
+    if (check.problems.empty()) continue;
+    RecoveryItem item;
+    auto m = RebuildSegment(fs_, dir_, s.id, stream_, &item);
+    std::string what = check.Summary();
+    item.message = item.message.empty() ? what : what + "; " + item.message;
+    if (m.ok()) {
+      if (!m->info.utc_start) m->info.utc_start = s.utc_start;
+      VDB_RETURN_IF_ERROR(catalog_file_->Append(CatalogOp::kSealed, m->info, true));
+      catalog_.Apply(CatalogOp::kSealed, m->info);
+    } else if (m.status().code() == Code::kNotFound || m.status().code() == Code::kCorrupt) {
+      item.removed = true;
+      VDB_RETURN_IF_ERROR(catalog_file_->Append(CatalogOp::kDeleted, s, true));
+      catalog_.Apply(CatalogOp::kDeleted, s);
+    } else {
+      return m.status();
+    }
+    report->segments.push_back(item);
+  }
+  return ListDamaged();
 }
 
 Writer::~Writer() {
@@ -136,6 +281,9 @@ Status Writer::SetCaps(const std::string &codec, const std::string &caps) {
   EventDispatch dispatch(this);  // after the lock is released
   std::lock_guard<std::mutex> l(mu_);
   if (caps == caps_) return Status::Ok();
+  if (caps.size() > kMaxCapsSize)
+    return Status(Code::kInvalidArgument,
+                  "caps of " + std::to_string(caps.size()) + " bytes exceed the 1 MiB limit");
   if (!stream_codec_.empty() && codec != stream_codec_)
     return Status(Code::kInvalidArgument,
                   "stream '" + stream_ + "' holds " + stream_codec_ + ", not " + codec);
@@ -192,10 +340,14 @@ Status Writer::Append(const Frame &f) {
   VDB_RETURN_IF_ERROR(seg_->Append(f));
   if (options_.sync_mode == SyncMode::kEveryFrame) {
     Status st = seg_->SyncFrames();
+    // The catalog too (a new segment's OPEN, the last one's SEALED): every
+    // sync point of every mode syncs it.
+    if (st.ok() && catalog_dirty_) st = catalog_file_->Sync();
     if (!st.ok()) {
       (void)seg_->DropLast();
       return st;
     }
+    catalog_dirty_ = false;
     frames_synced_++;
   } else {
     frames_since_sync_++;
@@ -298,6 +450,7 @@ Status Writer::DeleteLocked(uint64_t id) {
     Status st = fs_->Remove(p);
     if (!st.ok() && st.code() != Code::kNotFound) return st;
   }
+  RemoveSegment(id);  // and the damaged bytes kept beside it
   VDB_RETURN_IF_ERROR(fs_->SyncDir(dir_));
   return catalog_.dead_records() > catalog_.segments().size() + kCompactSlack ? CompactLocked()
                                                                               : Status::Ok();
@@ -347,6 +500,9 @@ Result<size_t> Writer::ApplyRetention(const RetentionPolicy &asked, uint64_t now
     // the policy as the UTC end that age means now.
     uint64_t mono = MonotonicNow();
     for (auto &s : segs) {
+      auto d = damaged_.find(s.id);  // damaged bytes kept beside a segment count as its own
+      if (d != damaged_.end())
+        for (const auto &f : d->second) s.bytes += f.second;
       auto it = sealed_at_.find(s.id);
       if (it == sealed_at_.end() || s.end_pts == kNoTime || s.first_pts == kNoTime) continue;
       uint64_t age = mono > it->second ? mono - it->second : 0;

@@ -2,7 +2,11 @@
 //
 // Open takes the stream's exclusive lock (a second writer, in this or another
 // process, gets kLocked), loads the catalog and recovers whatever a crash
-// left (RecoveryReport). Frames are appended as they come; a new segment
+// or damage left (RecoveryReport): it removes leftover temporaries, rebuilds
+// a lost or damaged catalog from the segment files, drops listed segments
+// whose frame file is gone, lists newer segments a truncated catalog lost,
+// and rebuilds segments left open (RebuildSegment). Nothing in the stream
+// directory is followed through a symlink (file.h). Frames are appended as they come; a new segment
 // starts at a keyframe once the current one reached max_segment_bytes or
 // max_segment_duration, after SetCaps() with different caps, or after
 // Split(). Durability follows the SyncPolicy; Close() seals everything.
@@ -22,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -44,6 +49,9 @@ struct WriterOptions {
   // Frames reach the OS (and so readers, and survive a kill -9) at the
   // latest this much stream time after they were appended.
   uint64_t flush_interval = 250000000;
+  // Open applies it before recovery when the disk is too full to recover
+  // (a crash on a full disk): the oldest footage it allows goes first.
+  RetentionPolicy retention;
   // A monotonic clock (ns), for the age of segments this Writer sealed
   // (empty: std::chrono::steady_clock). Tests inject one.
   std::function<uint64_t()> monotonic_clock;
@@ -78,6 +86,10 @@ class Writer {
   // Hands buffered frames to the OS (visible to readers, safe from a kill -9)
   // without making them durable. For a timer when input may stall.
   Status Flush();
+  // Checks every sealed segment record by record (CheckSegment) and
+  // rebuilds those that are damaged, truncated or disagree with the catalog
+  // (RebuildSegment); what it did is added to *report. For `vdb repair`.
+  Status Repair(RecoveryReport *report);
   // Seals the open segment and syncs the catalog. The Writer can go on
   // appending after Close.
   Status Close();
@@ -108,6 +120,11 @@ class Writer {
  private:
   Writer() = default;
   Status Recover(RecoveryReport *report);
+  Status MakeRoomToRecover(const Status &why, RecoveryReport *report);
+  // Removes a segment's files and the damaged bytes kept beside it.
+  void RemoveSegment(uint64_t id);
+  // Lists <id>.vdbf.damaged-* files into damaged_.
+  Status ListDamaged();
   Status StartSegment(const Frame &first);
   Status SealLocked();
   Status SyncLocked();
@@ -135,6 +152,9 @@ class Writer {
   std::function<void(SegmentEvent, const SegmentMeta &)> on_event_;
   std::vector<std::pair<SegmentEvent, SegmentMeta>> pending_;  // events not yet delivered
   std::map<uint64_t, uint64_t> sealed_at_;  // id -> monotonic ns when this Writer sealed it
+  // id -> (name, bytes) of <id>.vdbf.damaged-* files: deleted with the segment, counted in quota.
+  std::map<uint64_t, std::vector<std::pair<std::string, uint64_t>>> damaged_;
+  std::set<uint64_t> made_room_;  // deleted by MakeRoomToRecover (files first)
   uint64_t MonotonicNow() const;
 
   // Delivers pending_ when it goes out of scope: declared before the lock

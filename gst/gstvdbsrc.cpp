@@ -379,19 +379,18 @@ static gboolean gst_vdb_src_start(GstBaseSrc *src) {
   }
   auto r = vdb::Reader::Open(vdb::DefaultFs(), location, stream);
   if (!r.ok()) {
-    const vdb::Status &st = r.status();
-    if (st.code() == vdb::Code::kCorrupt)
-      GST_ELEMENT_ERROR(self, STREAM, DECODE,
-                        ("The catalog of stream '%s' is damaged", stream.c_str()),
-                        ("%s. Run 'vdb repair %s' or record to it once to rebuild it.",
-                         st.ToString().c_str(), location.c_str()));
-    else if (st.code() == vdb::Code::kNotFound)
-      post_error(self, st, "open");
+    if (r.status().code() == vdb::Code::kNotFound || r.status().code() == vdb::Code::kCorrupt)
+      post_error(self, r.status(), ("open stream '" + stream + "'").c_str());
     else
       GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("Could not open store '%s'", location.c_str()),
-                        ("%s", st.ToString().c_str()));
+                        ("%s", r.status().ToString().c_str()));
     return FALSE;
   }
+  if (!(*r)->problem().empty())  // played from the segment files: say so, and the fix
+    GST_ELEMENT_WARNING(self, STREAM, DECODE,
+                        ("The catalog of stream '%s' is damaged", stream.c_str()),
+                        ("%s. Playing what the segment files hold; 'vdb repair %s' rebuilds it.",
+                         (*r)->problem().c_str(), location.c_str()));
   if ((*r)->segments().empty() && !follow) {
     GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND,
                       ("Stream '%s' in '%s' holds no recording", stream.c_str(), location.c_str()),

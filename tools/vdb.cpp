@@ -2,7 +2,8 @@
 //
 //   vdb info STORE [--json]       streams, segments, recorded ranges and gaps, sizes, codecs
 //   vdb verify STORE [--json]     check every record's checksum; exit 1 on damage
-//   vdb repair STORE              recover segments a crash left open
+//   vdb repair STORE              recover what a crash or damage left: open segments, damaged
+//                                 records (cut, keeping every good record), a lost catalog
 //   vdb export STORE --stream S [--from T] [--to T] OUT.mp4   remux a range to MP4
 //   vdb rm STORE --stream S [--before T] [--json]             delete segments that end before T
 //   vdb prune STORE --older-than AGE [--json]                 delete footage older than AGE
@@ -21,10 +22,10 @@
 #include "export.h"
 #endif
 #include "reader.h"
-#include "record_scan.h"
 #include "store.h"
 #include "time_parse.h"
 #include "timeline.h"
+#include "verify.h"
 #include "writer.h"
 
 using namespace vdb;
@@ -97,11 +98,11 @@ json StreamInfo(const std::string &store, const std::string &name, Status *err) 
   std::vector<std::string> codecs;
   for (size_t i : {size_t(0), segs.size() - 1}) {
     if (segs.empty()) break;
-    auto meta = ReadWholeFile(DefaultFs(), MetaPath((*r)->dir(), segs[i].id));
-    auto m = meta.ok() ? SegmentMetaFromJson(meta.value()) : Result<SegmentMeta>(meta.status());
+    auto m = ReadSegmentMeta(DefaultFs(), (*r)->dir(), segs[i].id);
     if (m.ok() && (codecs.empty() || codecs.back() != m->caps)) codecs.push_back(m->caps);
   }
   return {{"stream", name},
+          {"problem", (*r)->problem()},
           {"segments", segs.size()},
           {"frames", frames},
           {"bytes", bytes},
@@ -135,6 +136,9 @@ int Info(const std::string &store, bool as_json) {
         s["frames"].get<uint64_t>(), s["bytes"].get<uint64_t>() / 1e6,
         s["open"].get<bool>() ? " (last segment open: being written or not recovered)" : "");
     for (const auto &c : s["caps"]) std::printf("  caps: %s\n", c.get<std::string>().c_str());
+    if (!s["problem"].get<std::string>().empty())
+      std::printf("  PROBLEM: %s (vdb verify; vdb repair)\n",
+                  s["problem"].get<std::string>().c_str());
     uint64_t prev_end = kNoTime;
     for (const auto &rg : s["ranges"]) {
       uint64_t a = rg["start_pts"], b = rg["end_pts"];
@@ -156,33 +160,22 @@ int Verify(const std::string &store, bool as_json) {
   json problems = json::array();
   uint64_t records = 0, segments = 0;
   for (const auto &n : names.value()) {
-    auto r = Reader::Open(DefaultFs(), store, n);
-    if (!r.ok()) {
-      problems.push_back({{"stream", n}, {"error", r.status().ToString()}});
+    auto progress = [&](const StreamCheck &c) {
+      if (!as_json)
+        std::fprintf(stderr, "\rverified %" PRIu64 " segments, %" PRIu64 " records",
+                     segments + c.segments, records + c.records);
+    };
+    auto check = VerifyStream(DefaultFs(), store, n, progress);
+    if (!check.ok()) {
+      problems.push_back({{"stream", n}, {"error", check.status().ToString()}});
       continue;
     }
-    for (const auto &s : (*r)->segments()) {
-      segments++;
-      auto f = DefaultFs()->Open(FramesPath((*r)->dir(), s.id), OpenMode::kRead);
-      Status hs = f.ok() ? CheckFileHeader(f->get(), FileKind::kFrames, s.id) : f.status();
-      if (!hs.ok()) {
-        problems.push_back({{"stream", n}, {"segment", s.id}, {"error", hs.ToString()}});
-        continue;
-      }
-      auto scan = ScanRecords(f->get(), kFileHeaderSize, true);
-      if (!scan.ok()) {
-        problems.push_back({{"stream", n}, {"segment", s.id}, {"error", scan.status().ToString()}});
-        continue;
-      }
-      records += scan->entries.size();
-      if (scan->trailing && (s.sealed() || scan->damaged()))
-        problems.push_back({{"stream", n},
-                            {"segment", s.id},
-                            {"offset", scan->end},
-                            {"error", scan->damaged() ? "damaged record" : "truncated record"}});
-      if (!as_json)
-        std::fprintf(stderr, "\rverified %" PRIu64 " segments, %" PRIu64 " records", segments,
-                     records);
+    segments += check->segments;
+    records += check->records;
+    for (const auto &p : check->problems) {
+      json j = {{"stream", n}, {"error", p.error}};
+      if (p.segment) j["segment"] = p.segment;
+      problems.push_back(j);
     }
   }
   if (as_json) {
@@ -193,7 +186,7 @@ int Verify(const std::string &store, bool as_json) {
     std::fprintf(stderr, "\n");
     for (const auto &p : problems) std::printf("PROBLEM: %s\n", p.dump().c_str());
     std::printf("%" PRIu64 " segments, %" PRIu64 " records checked: %s\n", segments, records,
-                problems.empty() ? "OK" : "DAMAGED");
+                problems.empty() ? "OK" : "DAMAGED (vdb repair fixes what can be fixed)");
   }
   return problems.empty() ? 0 : 1;
 }
@@ -222,6 +215,9 @@ int Repair(const std::string &store) {
       continue;
     }
     if (!w.ok()) return Fail(w.status());
+    // Recovery did the cheap part; now every sealed segment, record by record.
+    st = (*w)->Repair(&rep);
+    if (!st.ok()) return Fail(st);
     std::printf("stream '%s': %s\n", n.c_str(),
                 rep.empty() ? "nothing to repair" : rep.ToString().c_str());
   }
@@ -246,11 +242,16 @@ bool ParseAge(const std::string &s, uint64_t *ns) {
 }
 
 // Deletes segments through the stream's writer lock (refused while recording).
+// `room`: what Writer::Open may delete first if the disk is too full to
+// recover (the same footage the command is deleting anyway).
 int Delete(const std::string &store, const std::vector<std::string> &streams,
-           const std::function<bool(const SegmentInfo &)> &doomed, bool as_json) {
+           const std::function<bool(const SegmentInfo &)> &doomed, const RetentionPolicy &room,
+           bool as_json) {
   json deleted = json::array(), busy = json::array();
+  WriterOptions options;
+  options.retention = room;
   for (const auto &name : streams) {
-    auto w = Writer::Open(DefaultFs(), store, name, {}, nullptr);
+    auto w = Writer::Open(DefaultFs(), store, name, options, nullptr);
     if (!w.ok() && w.status().code() == Code::kLocked && streams.size() > 1) {
       Busy("prune", name, &busy, as_json);
       continue;
@@ -337,7 +338,7 @@ int main(int argc, char **argv) {
     }
     return Delete(
         store, {opt["--stream"]},
-        [before](const SegmentInfo &s) { return s.UtcAt(s.end_pts) <= before; }, as_json);
+        [before](const SegmentInfo &s) { return s.UtcAt(s.end_pts) <= before; }, {}, as_json);
   }
   if (cmd == "prune") {
     uint64_t age;
@@ -354,7 +355,7 @@ int main(int argc, char **argv) {
           uint64_t end = s.UtcAt(s.end_pts);
           return end && now > end && now - end > age;
         },
-        as_json);
+        RetentionPolicy{0, age, 0}, as_json);
   }
   Usage();
   return 2;

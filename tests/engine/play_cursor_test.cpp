@@ -32,29 +32,6 @@ std::vector<TestFrame> BFrames(size_t n, uint64_t start) {
   return f;
 }
 
-struct Played {
-  std::vector<TestFrame> frames;
-  std::vector<size_t> discont_at, gaps_at;
-  std::vector<std::string> warnings;
-};
-
-// Drains the cursor until kEnd.
-Status Drain(PlayCursor *c, Played *p, size_t max_batches = SIZE_MAX) {
-  PlayBatch b;
-  for (size_t n = 0; n < max_batches; n++) {
-    Status st = c->Next(&b);
-    if (!st.ok()) return st;
-    if (b.discont) p->discont_at.push_back(p->frames.size());
-    if (b.gap_start != kNoTime) p->gaps_at.push_back(p->frames.size());
-    if (!b.warning.empty()) p->warnings.push_back(b.warning);
-    for (const auto &v : b.frames)
-      p->frames.push_back({std::string(reinterpret_cast<char *>(b.bytes.data()) + v.data_offset,
-                                       v.header.payload_size),
-                           v.header.pts, v.header.dts, v.header.duration, v.header.flags});
-  }
-  return Status::Ok();
-}
-
 TEST(PlayCursor, ForwardPlaysEveryFrameAcrossSegments) {
   MemFs fs;
   auto frames = MakeFrames(300, 800, 30, 30, 1000 * 3600 * kSecond);

@@ -79,7 +79,7 @@ TEST(Recovery, TornTailAtEveryByteOfTheLastRecords) {
   MemFs scanfs;
   scanfs.SetContents("/f", data);
   auto f = scanfs.Open("/f", OpenMode::kRead);
-  auto scan = ScanRecords(f->get(), kFileHeaderSize, false);
+  auto scan = ScanRecords(f->get(), kFileHeaderSize, ScanMode::kStopAtDamage);
   ASSERT_TRUE(scan.ok());
   ASSERT_EQ(scan->entries.size(), 41u);  // caps + 40 frames
   uint64_t from = scan->entries[37].offset;
@@ -140,7 +140,7 @@ TEST(Recovery, IndexRebuiltFromFramesEqualsTheWrittenIndex) {
   EXPECT_TRUE(SameFrames(ReadAll(r->get()), frames));
 }
 
-TEST(Recovery, DamageInTheMiddleIsReportedAndNeverPlayed) {
+TEST(Recovery, DamageInTheMiddleOfAnOpenSegmentCostsOnlyTheDamagedRecord) {
   MemFs fs;
   auto frames = MakeFrames(60, 400, 10);
   auto w = OpenWriter(&fs);
@@ -151,8 +151,10 @@ TEST(Recovery, DamageInTheMiddleIsReportedAndNeverPlayed) {
   // Flip a byte inside frame 30's payload.
   MemFs scanfs;
   scanfs.SetContents("/f", snap[fpath]);
-  auto scan = ScanRecords(scanfs.Open("/f", OpenMode::kRead)->get(), kFileHeaderSize, false);
+  auto scan = ScanRecords(scanfs.Open("/f", OpenMode::kRead)->get(), kFileHeaderSize,
+                          ScanMode::kStopAtDamage);
   uint64_t bad = scan->entries[31].offset;  // entry 0 is the caps record
+  uint64_t bad_size = scan->entries[32].offset - bad;
   snap[fpath][bad + kRecordHeaderSize + 5] ^= 0x10;
   MemFs crashed;
   Restore(crashed, snap);
@@ -160,12 +162,16 @@ TEST(Recovery, DamageInTheMiddleIsReportedAndNeverPlayed) {
   OpenWriter(&crashed, Unbuffered(), &rep).reset();
   ASSERT_EQ(rep.segments.size(), 1u);
   EXPECT_EQ(rep.segments[0].damage_offset, bad);
-  EXPECT_EQ(rep.segments[0].frames_kept, 30u);
+  EXPECT_EQ(rep.segments[0].frames_kept, 59u);
   EXPECT_NE(rep.ToString().find("damage at offset " + std::to_string(bad)), std::string::npos);
-  // The cut bytes are kept beside the segment, not thrown away.
+  // The cut bytes (that record only) are kept beside the segment.
   std::string kept = crashed.Contents(fpath + ".damaged-" + std::to_string(bad));
-  EXPECT_EQ(kept.size(), snap[fpath].size() - bad);
-  EXPECT_TRUE(SameFrames(ReadStore(&crashed), Prefix(frames, 30)));
+  EXPECT_EQ(kept.size(), bad_size);
+  // Every other frame is kept; the one after the cut says DISCONT.
+  std::vector<TestFrame> expect = frames;
+  expect.erase(expect.begin() + 30);
+  expect[30].flags |= kFlagDiscont;
+  EXPECT_TRUE(SameFrames(ReadStore(&crashed), expect));
 }
 
 TEST(Recovery, BitFlipInASealedSegmentIsDetectedOnRead) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "play_cursor.h"
 #include "reader.h"
 #include "writer.h"
 
@@ -103,6 +104,30 @@ inline ::testing::AssertionResult SameFrames(const std::vector<TestFrame> &a,
       return ::testing::AssertionFailure() << "frame " << i << " differs";
   }
   return ::testing::AssertionSuccess();
+}
+
+// What a PlayCursor gave: frames, and where batches said DISCONT or a gap.
+struct Played {
+  std::vector<TestFrame> frames;
+  std::vector<size_t> discont_at, gaps_at;
+  std::vector<std::string> warnings;
+};
+
+// Drains the cursor until kEnd (or max_batches batches).
+inline Status Drain(PlayCursor *c, Played *p, size_t max_batches = SIZE_MAX) {
+  PlayBatch b;
+  for (size_t n = 0; n < max_batches; n++) {
+    Status st = c->Next(&b);
+    if (!st.ok()) return st;
+    if (b.discont) p->discont_at.push_back(p->frames.size());
+    if (b.gap_start != kNoTime) p->gaps_at.push_back(p->frames.size());
+    if (!b.warning.empty()) p->warnings.push_back(b.warning);
+    for (const auto &v : b.frames)
+      p->frames.push_back({std::string(reinterpret_cast<char *>(b.bytes.data()) + v.data_offset,
+                                       v.header.payload_size),
+                           v.header.pts, v.header.dts, v.header.duration, v.header.flags});
+  }
+  return Status::Ok();
 }
 
 // A fresh directory under $TMPDIR, removed by the destructor.

@@ -15,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   std::string bytes(reinterpret_cast<const char *>(data), size);
   fs.SetContents(vdb::FramesPath("/s/cam", 1), bytes);
   auto f = fs.Open(vdb::FramesPath("/s/cam", 1), vdb::OpenMode::kRead);
-  (void)vdb::ScanRecords(f->get(), vdb::kFileHeaderSize, true);
+  (void)vdb::ScanRecords(f->get(), vdb::kFileHeaderSize, vdb::ScanMode::kResync);
   vdb::SegmentInfo info;
   info.id = 1;
   info.state = vdb::SegmentState::kSealed;
@@ -27,6 +27,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     (void)(*seg)->KeyAtOrBefore(UINT64_MAX / 2);
   }
   vdb::RecoveryItem item;
-  (void)vdb::RecoverSegment(&fs, "/s/cam", 1, "cam", &item);
+  (void)vdb::RebuildSegment(&fs, "/s/cam", 1, "cam", &item);
   return 0;
 }
