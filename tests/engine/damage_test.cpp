@@ -152,7 +152,9 @@ TEST(Damage, ZeroedBlockWithoutAnIndexCostsOnlyTheGopsItTouches) {
   EXPECT_TRUE(OnlyRecordedFrames(p.played.frames, frames));
   std::set<uint64_t> lost = GopsOf(frames, 130, last), played = PtsOf(p.played.frames);
   for (const auto &f : frames) {
-    if (!lost.count(f.pts)) EXPECT_TRUE(played.count(f.pts)) << "lost pts " << f.pts;
+    if (!lost.count(f.pts)) {
+      EXPECT_TRUE(played.count(f.pts)) << "lost pts " << f.pts;
+    }
   }
   EXPECT_FALSE(played.count(frames[130].pts));
 }
