@@ -61,6 +61,11 @@ class File {
   virtual Status Sync() = 0;
   virtual Status Truncate(uint64_t size) = 0;
   virtual Result<uint64_t> Size() = 0;
+  // The first offset >= `offset` that holds data, skipping holes of a sparse
+  // file (SEEK_DATA); the file size if only a hole follows. A file system
+  // that cannot tell returns `offset`. Lets scans cost what the file really
+  // holds, not its apparent size.
+  virtual Result<uint64_t> NextData(uint64_t offset) { return offset; }
   virtual const std::string &path() const = 0;
 };
 

@@ -82,6 +82,13 @@ class PosixFile : public File {
     return static_cast<uint64_t>(st.st_size);
   }
 
+  Result<uint64_t> NextData(uint64_t offset) override {
+    off_t r = ::lseek(fd_, static_cast<off_t>(offset), SEEK_DATA);
+    if (r >= 0) return static_cast<uint64_t>(r);
+    if (errno == ENXIO) return Size();  // only a hole (or nothing) follows
+    return offset;                      // SEEK_DATA not supported here
+  }
+
   const std::string &path() const override { return path_; }
 
  private:

@@ -33,6 +33,9 @@ class Window {
     uint8_t magic[4];
     Store32(magic, kRecordMagic);
     while (off + 4 <= size_) {
+      VDB_ASSIGN_OR_RETURN(uint64_t data, f_->NextData(off));  // no magic in a hole
+      if (data > off) off = data;
+      if (off + 4 > size_) break;
       size_t n = size_t(std::min<uint64_t>(kChunk, size_ - off));
       VDB_ASSIGN_OR_RETURN(const uint8_t *p, Get(off, n));
       if (!p) return kNoTime;

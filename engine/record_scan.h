@@ -5,7 +5,9 @@
 // record header claims (a payload's CRC is computed in chunks), a claimed
 // length past the end of the file is rejected without reading, and a
 // candidate record found while resynchronising must be followed by another
-// record or the end of the file before its CRC is even computed.
+// record or the end of the file before its CRC is even computed; the search
+// for one skips the holes of a sparse file (File::NextData), so a 50 GB
+// sparse frame file costs what it really holds.
 //
 // Thread rules: stateless functions; the File must not be used concurrently.
 #pragma once

@@ -36,26 +36,30 @@ Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(Fs *fs, const std::st
   if (!hs.ok() && !header_damaged) return hs;
   VDB_ASSIGN_OR_RETURN(uint64_t fsize, r->frames_->Size());
 
-  // Index: take the prefix of entries that are intact and inside the file.
-  // No more is read than the frame file can hold records for.
+  // Index: take the prefix of entries that are intact and inside the file,
+  // read in 1 MiB chunks: memory holds the valid entries, never the file's
+  // apparent size (a 50 GB sparse index is zeros after its first chunk).
   std::vector<IndexEntry> entries;
   r->end_ = kFileHeaderSize;
   auto index = fs->Open(IndexPath(dir, info.id), OpenMode::kRead);
   if (index.ok() && CheckFileHeader(index->get(), FileKind::kIndex, info.id).ok()) {
     VDB_ASSIGN_OR_RETURN(uint64_t isize, (*index)->Size());
-    uint64_t max_entries = (fsize - kFileHeaderSize) / kRecordHeaderSize;
-    uint64_t want = std::min<uint64_t>(isize > kFileHeaderSize ? isize - kFileHeaderSize : 0,
-                                       max_entries * kIndexEntrySize);
-    std::vector<uint8_t> raw(static_cast<size_t>(want));
-    VDB_ASSIGN_OR_RETURN(size_t got, (*index)->ReadAt(kFileHeaderSize, raw.data(), raw.size()));
-    entries.reserve(got / kIndexEntrySize);
-    for (size_t off = 0; off + kIndexEntrySize <= got; off += kIndexEntrySize) {
-      IndexEntry e;
-      if (!DecodeIndexEntry(raw.data() + off, &e) || e.offset != r->end_ ||
-          e.offset + kRecordHeaderSize + e.size > fsize)
-        break;
-      entries.push_back(e);
-      r->end_ = e.offset + kRecordHeaderSize + e.size;
+    std::vector<uint8_t> raw(32768 * kIndexEntrySize);
+    bool intact = true;
+    for (uint64_t pos = kFileHeaderSize; intact && pos + kIndexEntrySize <= isize;
+         pos += raw.size()) {
+      VDB_ASSIGN_OR_RETURN(size_t got, (*index)->ReadAt(pos, raw.data(), raw.size()));
+      if (got < kIndexEntrySize) break;
+      for (size_t off = 0; off + kIndexEntrySize <= got; off += kIndexEntrySize) {
+        IndexEntry e;
+        if (!DecodeIndexEntry(raw.data() + off, &e) || e.offset != r->end_ ||
+            e.offset + kRecordHeaderSize + e.size > fsize) {
+          intact = false;
+          break;
+        }
+        entries.push_back(e);
+        r->end_ = e.offset + kRecordHeaderSize + e.size;
+      }
     }
   }
   if (entries.empty() || !(entries[0].flags & kFlagConfig)) {

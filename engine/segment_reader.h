@@ -1,8 +1,8 @@
 // SegmentReader: random access to the frames of one segment.
 //
-// Open loads the index file (one read, never more than the frame file's size
-// can justify: at most one entry per 40 bytes of frames) and checks each
-// entry's CRC; if the index is short, damaged or missing, the missing part is
+// Open loads the index file (1 MiB reads, up to its first bad entry: memory
+// is what the valid entries take, never the file's apparent size) and checks
+// each entry's CRC; if the index is short, damaged or missing, the missing part is
 // rebuilt in memory by scanning the frame file — for a sealed segment past
 // damage too (ScanMode::kResync), so damage costs only the damaged records.
 // The caps record is checked like every record; if it is damaged the caps

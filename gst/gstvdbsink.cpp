@@ -315,7 +315,9 @@ static gboolean gst_vdb_sink_start(GstBaseSink *sink) {
     return FALSE;
   }
   vdb::RecoveryReport report;
-  auto w = vdb::Writer::Open(vdb::DefaultFs(), location, stream, writer_options(self), &report);
+  vdb::WriterOptions options = writer_options(self);
+  options.retention = retention_policy(self); /* a crash on a full disk: room first */
+  auto w = vdb::Writer::Open(vdb::DefaultFs(), location, stream, options, &report);
   if (!w.ok()) {
     const vdb::Status &st = w.status();
     switch (st.code()) {
