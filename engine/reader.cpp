@@ -41,7 +41,11 @@ Result<std::unique_ptr<Reader>> Reader::Open(Fs *fs, const std::string &store,
   // records): one probe for the next id, a listing only if it exists.
   uint64_t next = r->catalog_.max_id() + 1;
   if (r->problem_.empty() && fs->Exists(FramesPath(r->dir_, next))) {
-    r->problem_ = "segments from " + std::to_string(next) + " on are not in the catalog";
+    // The next segment alone and not sealed: a writer may be creating it
+    // (files first, then the catalog record); listing it early is harmless.
+    auto m = ReadSegmentMeta(fs, r->dir_, next);
+    if ((m.ok() && m->info.sealed()) || fs->Exists(FramesPath(r->dir_, next + 1)))
+      r->problem_ = "segments from " + std::to_string(next) + " on are not in the catalog";
     VDB_RETURN_IF_ERROR(r->AddFromFiles(next, SegmentState::kOpen));
   }
   return r;

@@ -31,6 +31,13 @@
  * being read plays to its end, then playback continues at the oldest footage
  * that remains, with DISCONT and a warning.
  *
+ * A damaged store still plays (`skip-corrupt=true`, the default): a damaged
+ * record costs the rest of its GOP (playback goes on at the next keyframe,
+ * with DISCONT), a segment that cannot be read is a gap, and a damaged or
+ * lost catalog is replaced by what the segment files hold; each is posted as
+ * a warning. Damaged bytes never go downstream. `vdb verify` finds the
+ * damage, `vdb repair` fixes it.
+ *
  * ## Example launch lines
  * |[
  * gst-launch-1.0 vdbsrc location=/var/lib/vdb stream=cam1 ! decodebin ! autovideosink
@@ -907,8 +914,9 @@ static void gst_vdb_src_class_init(GstVdbSrcClass *klass) {
   g_object_class_install_property(
       gobject_class, PROP_SKIP_CORRUPT,
       g_param_spec_boolean("skip-corrupt", "Skip corrupt",
-                           "Skip a damaged segment with a warning instead of stopping with an "
-                           "error",
+                           "Skip damaged footage with a warning instead of stopping with an "
+                           "error: a damaged record costs the rest of its GOP (playback goes on "
+                           "at the next keyframe), an unreadable segment is a gap",
                            DEFAULT_SKIP_CORRUPT, rw_ready));
   g_object_class_install_property(
       gobject_class, PROP_LIVE_EDGE,
