@@ -101,8 +101,7 @@ json StreamInfo(const std::string &store, const std::string &name, Status *err) 
     auto m = ReadSegmentMeta(DefaultFs(), (*r)->dir(), segs[i].id);
     if (m.ok() && (codecs.empty() || codecs.back() != m->caps)) codecs.push_back(m->caps);
   }
-  return {{"stream", name},
-          {"problem", (*r)->problem()},
+  json out = {{"stream", name},
           {"segments", segs.size()},
           {"frames", frames},
           {"bytes", bytes},
@@ -110,6 +109,9 @@ json StreamInfo(const std::string &store, const std::string &name, Status *err) 
           {"duration", t.duration()},
           {"ranges", ranges},
           {"caps", codecs}};
+  // Only when there is one: a healthy store's output stays as it was.
+  if (!(*r)->problem().empty()) out["problem"] = (*r)->problem();
+  return out;
 }
 
 int Info(const std::string &store, bool as_json) {
@@ -136,7 +138,7 @@ int Info(const std::string &store, bool as_json) {
         s["frames"].get<uint64_t>(), s["bytes"].get<uint64_t>() / 1e6,
         s["open"].get<bool>() ? " (last segment open: being written or not recovered)" : "");
     for (const auto &c : s["caps"]) std::printf("  caps: %s\n", c.get<std::string>().c_str());
-    if (!s["problem"].get<std::string>().empty())
+    if (s.contains("problem"))
       std::printf("  PROBLEM: %s (vdb verify; vdb repair)\n",
                   s["problem"].get<std::string>().c_str());
     uint64_t prev_end = kNoTime;
