@@ -1,6 +1,8 @@
 // Helpers shared by every Fs implementation.
 #include "file.h"
 
+#include <random>
+
 namespace vdb {
 
 std::string JoinPath(const std::string &a, const std::string &b) {
@@ -35,21 +37,35 @@ Result<std::string> ReadWholeFile(Fs *fs, const std::string &path, uint64_t max_
   return data;
 }
 
-Status WriteFileAtomic(Fs *fs, const std::string &path, const std::string &data,
-                       Durability durability) {
+Result<TempFile> CreateTemp(Fs *fs, const std::string &path) {
   std::string tmp = path + ".tmp";
   (void)fs->Remove(tmp);  // a leftover (or a planted name): the name, never its target
-  {
-    VDB_ASSIGN_OR_RETURN(auto f, fs->Open(tmp, OpenMode::kCreateExcl));
-    Status st = f->Append(data.data(), data.size());
-    if (st.ok() && durability != Durability::kNone) st = f->Sync();
-    if (!st.ok()) {
-      f.reset();
-      (void)fs->Remove(tmp);
-      return st;
-    }
+  auto f = fs->Open(tmp, OpenMode::kCreateExcl);
+  std::random_device rd;
+  for (int i = 0; i < 8 && !f.ok() && f.status().code() == Code::kExists; i++) {
+    tmp = path + ".tmp-" + std::to_string(rd());
+    f = fs->Open(tmp, OpenMode::kCreateExcl);
   }
-  VDB_RETURN_IF_ERROR(fs->Rename(tmp, path));
+  if (!f.ok()) return f.status();
+  return TempFile{std::move(f).value(), tmp};
+}
+
+bool IsTempName(const std::string &name) {
+  return (name.size() > 4 && name.compare(name.size() - 4, 4, ".tmp") == 0) ||
+         name.find(".tmp-") != std::string::npos;
+}
+
+Status WriteFileAtomic(Fs *fs, const std::string &path, const std::string &data,
+                       Durability durability) {
+  VDB_ASSIGN_OR_RETURN(TempFile t, CreateTemp(fs, path));
+  Status st = t.file->Append(data.data(), data.size());
+  if (st.ok() && durability != Durability::kNone) st = t.file->Sync();
+  t.file.reset();
+  if (st.ok()) st = fs->Rename(t.path, path);
+  if (!st.ok()) {
+    (void)fs->Remove(t.path);
+    return st;
+  }
   if (durability != Durability::kFull) return Status::Ok();
   auto slash = path.rfind('/');
   return fs->SyncDir(slash == std::string::npos ? "." : path.substr(0, slash));

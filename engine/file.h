@@ -122,9 +122,20 @@ enum class Durability {
   kData,  // the new file's data is synced before the rename (the caller syncs the directory)
   kFull,  // data and rename are synced: the new file survives a power loss
 };
-// Writes `data` to path.tmp (created exclusively, after removing a stale
-// path.tmp) and renames it over `path`: readers see the old or the new file,
-// whole, never a part of one. On failure path.tmp is removed.
+// A new temporary file beside `path`, created exclusively: path.tmp (after
+// removing a stale one), or path.tmp-<random> when something that cannot be
+// removed (a directory) holds that name. Returns the file and its name.
+struct TempFile {
+  std::unique_ptr<File> file;
+  std::string path;
+};
+Result<TempFile> CreateTemp(Fs *fs, const std::string &path);
+// True for the names CreateTemp makes: leftovers of an interrupted write.
+bool IsTempName(const std::string &name);
+
+// Writes `data` to a temporary (CreateTemp) and renames it over `path`:
+// readers see the old or the new file, whole, never a part of one. On
+// failure the temporary is removed.
 Status WriteFileAtomic(Fs *fs, const std::string &path, const std::string &data,
                        Durability durability = Durability::kFull);
 

@@ -91,6 +91,10 @@ bool DecodeIndexEntry(const uint8_t in[kIndexEntrySize], IndexEntry *e) {
   e->pts = Load64(in + 8);
   e->dts = Load64(in + 16);
   e->size = Load32(in + 24);
+  // What a record could not be is not believed either.
+  if ((e->flags & ~kKnownFlags) || e->size > kMaxPayload ||
+      ((e->flags & kFlagConfig) && e->size > kMaxCapsSize))
+    return false;
   return true;
 }
 

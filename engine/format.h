@@ -73,7 +73,8 @@ bool RecordCrcMatches(const uint8_t header[kRecordHeaderSize], const RecordHeade
                       const void *payload);
 
 void EncodeIndexEntry(const IndexEntry &e, uint8_t out[kIndexEntrySize]);
-// False when the entry's CRC does not match.
+// False when the entry's CRC does not match, or it claims what no record
+// can be (unknown flags, a size over the record limits).
 bool DecodeIndexEntry(const uint8_t in[kIndexEntrySize], IndexEntry *e);
 
 inline uint64_t Load64(const uint8_t *p) {

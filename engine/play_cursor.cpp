@@ -282,6 +282,13 @@ Status PlayCursor::NextReverse(PlayBatch *out) {
     long damage = seg->NextDamageAfter(frame_);  // frames past it may need what was lost
     if (damage >= 0) end = std::min(end, size_t(damage));
     size_t count = opt_.keys_only ? 1 : std::max<size_t>(1, end - frame_);
+    // One read per GOP, within the record size limit (a GOP larger than
+    // that plays its first 256 MiB).
+    uint64_t bytes = seg->entry(frame_).size;
+    for (size_t n = 1; n < count; n++) {
+      bytes += kRecordHeaderSize + seg->entry(frame_ + n).size;
+      if (bytes > kMaxPayload) count = n;
+    }
     uint64_t t = TimeOf(seg->entry(frame_));
     Status st = seg->Read(frame_, count, &out->bytes, &out->frames);
     if (!st.ok()) {

@@ -204,7 +204,9 @@ class PosixFs : public Fs {
   }
 
   Status SyncDir(const std::string &dir) override {
-    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    // Followed: fsync of a directory writes nothing, and the store itself
+    // may be reached through a symlink.
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return Status::FromErrno(errno, "open directory " + dir);
     int rc = ::fsync(fd);
     int e = errno;

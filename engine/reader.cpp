@@ -39,14 +39,19 @@ Result<std::unique_ptr<Reader>> Reader::Open(Fs *fs, const std::string &store,
   }
   // Segments newer than the catalog knows (a truncated catalog lost their
   // records): one probe for the next id, a listing only if it exists.
+  // A catalog with no record at all (torn or zeroed after its header) says
+  // nothing: list every segment file.
   uint64_t next = r->catalog_.max_id() + 1;
-  if (r->problem_.empty() && fs->Exists(FramesPath(r->dir_, next))) {
-    // The next segment alone and not sealed: a writer may be creating it
-    // (files first, then the catalog record); listing it early is harmless.
-    auto m = ReadSegmentMeta(fs, r->dir_, next);
-    if ((m.ok() && m->info.sealed()) || fs->Exists(FramesPath(r->dir_, next + 1)))
+  bool unlisted = r->catalog_.max_id() == 0 ? HasSegmentFiles(fs, r->dir_)
+                                            : fs->Exists(FramesPath(r->dir_, next));
+  if (r->problem_.empty() && unlisted) {
+    size_t before = r->catalog_.segments().size();
+    VDB_RETURN_IF_ERROR(r->AddFromFiles(r->catalog_.max_id() ? next : 0, SegmentState::kOpen));
+    // One new segment, not sealed: a writer may be creating it (files
+    // first, then its catalog record): listing it early is harmless.
+    const SegmentInfo &last = r->catalog_.segments().back();
+    if (r->catalog_.segments().size() > before + 1 || last.sealed())
       r->problem_ = "segments from " + std::to_string(next) + " on are not in the catalog";
-    VDB_RETURN_IF_ERROR(r->AddFromFiles(next, SegmentState::kOpen));
   }
   return r;
 }
@@ -98,8 +103,10 @@ Result<SegmentReader *> Reader::SegmentById(uint64_t id) {
     if (!seg->info().sealed()) {
       VDB_RETURN_IF_ERROR(seg->Refresh());
       if (i >= 0 && catalog_.segments()[size_t(i)].sealed()) {
-        VDB_RETURN_IF_ERROR(seg->Refresh());  // records written just before sealing
+        // Sealed now: complete, so read past any damage (Refresh's sealed
+        // mode) up to the records written just before sealing.
         seg->set_info(catalog_.segments()[size_t(i)]);
+        VDB_RETURN_IF_ERROR(seg->Refresh());
       }
     }
     return seg;

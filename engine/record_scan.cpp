@@ -54,20 +54,35 @@ class Window {
   std::vector<uint8_t> buf_;
 };
 
-// A valid record at `off`? Fills h. With `chained`, it must also be followed
-// by a record magic or the end of the file (checked before the CRC: cheap).
-Result<bool> ValidAt(Window &w, uint64_t off, RecordHeader *h, bool chained) {
+// While resynchronising, a candidate longer than this must be followed by a
+// record magic or the end of the file before its CRC is computed: a fake
+// header claiming 250 MiB costs 4 bytes, not 250 MiB.
+constexpr uint32_t kChainAbove = 64 * 1024;
+
+// A valid record at `off`? Fills h. `budget` (resynchronising only): CRC
+// bytes still allowed; a candidate that would exceed it is not checked and
+// *exhausted is set.
+Result<bool> ValidAt(Window &w, File *f, uint64_t off, RecordHeader *h, uint64_t *budget,
+                     bool *exhausted) {
   VDB_ASSIGN_OR_RETURN(const uint8_t *p, w.Get(off, kRecordHeaderSize));
   if (!p || !DecodeRecordHeader(p, h)) return false;
   uint64_t end = off + kRecordHeaderSize + h->payload_size;
   if (end > w.size()) return false;
-  if (chained && end != w.size()) {
-    if (end + 4 > w.size()) return false;
-    VDB_ASSIGN_OR_RETURN(const uint8_t *next, w.Get(end, 4));
-    if (!next || Load32(next) != kRecordMagic) return false;
-    VDB_ASSIGN_OR_RETURN(p, w.Get(off, kRecordHeaderSize));
+  uint8_t hdr[kRecordHeaderSize];
+  std::memcpy(hdr, p, sizeof hdr);
+  if (budget) {
+    if (h->payload_size > kChainAbove && end != w.size()) {
+      uint8_t next[4];  // read directly: the window stays where the search is
+      VDB_ASSIGN_OR_RETURN(size_t got, f->ReadAt(end, next, sizeof next));
+      if (got != sizeof next || Load32(next) != kRecordMagic) return false;
+    }
+    if (h->payload_size > *budget) {
+      *exhausted = true;
+      return false;
+    }
+    *budget -= h->payload_size;
   }
-  uint32_t crc = crc32c(p, 36);
+  uint32_t crc = crc32c(hdr, 36);
   for (uint64_t pos = off + kRecordHeaderSize; pos < end;) {
     size_t n = size_t(std::min<uint64_t>(kChunk, end - pos));
     VDB_ASSIGN_OR_RETURN(const uint8_t *q, w.Get(pos, n));
@@ -86,17 +101,21 @@ Result<ScanResult> ScanRecords(File *f, uint64_t from, ScanMode mode) {
   ScanResult r;
   uint64_t off = from;
   RecordHeader h;
+  // CRC work allowed on resync candidates: a few times what the file holds,
+  // so crafted headers cannot make a scan quadratic.
+  uint64_t budget = 4 * size + (64ull << 20);
+  bool exhausted = false;
   while (true) {
-    VDB_ASSIGN_OR_RETURN(bool ok, ValidAt(w, off, &h, false));
+    VDB_ASSIGN_OR_RETURN(bool ok, ValidAt(w, f, off, &h, nullptr, nullptr));
     if (!ok) {
       if (mode == ScanMode::kStopAtDamage || off >= size) break;
       // Resynchronise: the next offset holding a record that checks.
       uint64_t p = off;
       bool found = false;
-      while (!found) {
+      while (!found && !exhausted) {
         VDB_ASSIGN_OR_RETURN(p, w.FindMagic(p + 1));
         if (p == kNoTime) break;
-        VDB_ASSIGN_OR_RETURN(found, ValidAt(w, p, &h, true));
+        VDB_ASSIGN_OR_RETURN(found, ValidAt(w, f, p, &h, &budget, &exhausted));
       }
       if (!found) break;
       r.damage.push_back(DamageSpan{off, p - off, r.entries.size()});

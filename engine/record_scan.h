@@ -3,11 +3,12 @@
 //
 // Bounded work on hostile files: memory stays at a 1 MiB window whatever a
 // record header claims (a payload's CRC is computed in chunks), a claimed
-// length past the end of the file is rejected without reading, and a
-// candidate record found while resynchronising must be followed by another
-// record or the end of the file before its CRC is even computed; the search
-// for one skips the holes of a sparse file (File::NextData), so a 50 GB
-// sparse frame file costs what it really holds.
+// length past the end of the file is rejected without reading. While
+// resynchronising, a candidate record longer than 64 KiB must be followed by
+// another record's magic or the end of the file before its CRC is computed,
+// CRC work on candidates is capped at four times the file's size (past that
+// the rest is damage), and the search skips the holes of a sparse file
+// (File::NextData): a 50 GB sparse frame file costs what it really holds.
 //
 // Thread rules: stateless functions; the File must not be used concurrently.
 #pragma once

@@ -15,6 +15,16 @@ void RemoveSegmentFiles(Fs *fs, const std::string &dir, uint64_t id) {
   (void)fs->SyncDir(dir);
 }
 
+}  // namespace
+
+Status Quarantine(Fs *fs, const std::string &dir, uint64_t id) {
+  for (const auto &p : {FramesPath(dir, id), IndexPath(dir, id), MetaPath(dir, id)})
+    if (fs->Exists(p)) VDB_RETURN_IF_ERROR(fs->Rename(p, p + ".unusable"));
+  return fs->SyncDir(dir);
+}
+
+namespace {
+
 Status WriteIndex(Fs *fs, const std::string &dir, uint64_t id,
                   const std::vector<IndexEntry> &entries) {
   std::string data(kFileHeaderSize + entries.size() * kIndexEntrySize, '\0');
@@ -25,12 +35,38 @@ Status WriteIndex(Fs *fs, const std::string &dir, uint64_t id,
   return WriteFileAtomic(fs, IndexPath(dir, id), data);
 }
 
-// Keeps each damaged span beside the segment, as recovery always did.
-Status SaveDamage(Fs *fs, File *frames, const DamageSpan &d) {
-  std::string bytes(size_t(d.size), '\0');
-  VDB_ASSIGN_OR_RETURN(size_t got, frames->ReadAt(d.offset, bytes.data(), bytes.size()));
-  bytes.resize(got);
-  return WriteFileAtomic(fs, frames->path() + ".damaged-" + std::to_string(d.offset), bytes);
+// Keeps the damaged spans beside the segment, in one file, as recovery
+// always did: copied in 1 MiB chunks, holes skipped, at most 64 MiB (what
+// damage claims beyond that is not kept).
+constexpr uint64_t kMaxDamageKept = 64ull << 20;
+
+Status SaveDamage(Fs *fs, File *frames, const std::vector<DamageSpan> &spans) {
+  if (spans.empty()) return Status::Ok();
+  std::string path = frames->path() + ".damaged-" + std::to_string(spans[0].offset);
+  VDB_ASSIGN_OR_RETURN(TempFile t, CreateTemp(fs, path));
+  auto copy = [&]() -> Status {
+    std::vector<uint8_t> buf(1 << 20);
+    uint64_t kept = 0;
+    for (const DamageSpan &d : spans) {
+      for (uint64_t pos = d.offset, end = d.offset + d.size; pos < end && kept < kMaxDamageKept;) {
+        VDB_ASSIGN_OR_RETURN(uint64_t data, frames->NextData(pos));
+        if (data >= end) break;  // only a hole is left of this span
+        pos = data;
+        size_t n = size_t(std::min<uint64_t>({buf.size(), end - pos, kMaxDamageKept - kept}));
+        VDB_ASSIGN_OR_RETURN(size_t got, frames->ReadAt(pos, buf.data(), n));
+        if (got == 0) break;
+        VDB_RETURN_IF_ERROR(t.file->Append(buf.data(), got));
+        pos += got;
+        kept += got;
+      }
+    }
+    return t.file->Sync();
+  };
+  Status st = copy();
+  t.file.reset();
+  if (st.ok()) st = fs->Rename(t.path, path);
+  if (!st.ok()) (void)fs->Remove(t.path);
+  return st;
 }
 
 // Writes a new frame file holding the caps record and every media record of
@@ -40,9 +76,10 @@ Result<std::vector<IndexEntry>> RewriteFrames(Fs *fs, const std::string &dir, ui
                                               File *old, const std::string &caps,
                                               const std::vector<IndexEntry> &entries,
                                               const std::vector<bool> &cut_before) {
-  std::string path = FramesPath(dir, id), tmp = path + ".tmp";
-  (void)fs->Remove(tmp);
-  VDB_ASSIGN_OR_RETURN(auto out, fs->Open(tmp, OpenMode::kCreateExcl));
+  std::string path = FramesPath(dir, id);
+  VDB_ASSIGN_OR_RETURN(TempFile t, CreateTemp(fs, path));
+  std::string tmp = t.path;
+  std::unique_ptr<File> out = std::move(t.file);
   std::vector<IndexEntry> result;
   auto write = [&]() -> Status {
     uint8_t hdr[kFileHeaderSize];
@@ -116,29 +153,47 @@ Result<SegmentMeta> RebuildSegment(Fs *fs, const std::string &dir, uint64_t id,
     RemoveSegmentFiles(fs, dir, id);
     return Status(Code::kNotFound, "segment " + std::to_string(id) + " has no frame file");
   }
-  VDB_ASSIGN_OR_RETURN(auto frames, fs->Open(fpath, OpenMode::kAppend));
+  // What cannot be used is kept aside (renamed), never deleted or followed.
+  auto unusable = [&](const std::string &why) -> Status {
+    item->removed = true;
+    item->message = why + ": kept as " + SegmentBaseName(id) + ".*.unusable";
+    VDB_RETURN_IF_ERROR(Quarantine(fs, dir, id));
+    return Status(Code::kCorrupt, "segment " + std::to_string(id) + ": " + why);
+  };
+  auto opened = fs->Open(fpath, OpenMode::kAppend);
+  if (!opened.ok()) {
+    if (opened.status().code() != Code::kCorrupt) return opened.status();
+    return unusable(opened.status().message());  // not a regular file
+  }
+  std::unique_ptr<File> frames = std::move(opened).value();
   VDB_ASSIGN_OR_RETURN(uint64_t size, frames->Size());
   bool header_damaged = false;
   Status hdr = CheckFileHeader(frames.get(), FileKind::kFrames, id, &header_damaged);
-  if (header_damaged) hdr = Status::Ok();  // rewritten below; the records may be intact
-  ScanResult scan;
-  if (hdr.ok()) {
-    VDB_ASSIGN_OR_RETURN(scan, ScanRecords(frames.get(), kFileHeaderSize, ScanMode::kResync));
+  if (!hdr.ok() && !header_damaged) {
+    if (hdr.code() == Code::kUnsupported) return hdr;  // a newer vdb's file: not ours to change
+    frames.reset();
+    return unusable(hdr.message());  // another segment's file under this name
   }
+  // A damaged header is rewritten below: the records may be intact.
+  VDB_ASSIGN_OR_RETURN(ScanResult scan,
+                       ScanRecords(frames.get(), kFileHeaderSize, ScanMode::kResync));
   auto old_meta = ReadSegmentMeta(fs, dir, id);
   // The caps: the segment's own record, else (damaged) its metadata's.
-  bool caps_record = !scan.entries.empty() && (scan.entries[0].flags & kFlagConfig) &&
-                     (scan.damage.empty() || scan.damage[0].before > 0);
+  bool caps_record = !scan.entries.empty() && (scan.entries[0].flags & kFlagConfig);
   std::string caps = caps_record ? scan.config : old_meta.ok() ? old_meta->caps : std::string();
   size_t media = 0;
   for (const auto &e : scan.entries) media += !(e.flags & kFlagConfig);
-  if (!hdr.ok() || caps.empty() || media == 0) {
+  if (media == 0) {
     item->removed = true;
     item->bytes_cut = size;
-    item->message = !hdr.ok() ? hdr.message() : caps.empty() ? "no caps record" : "no frames";
+    item->message = "no frames";
     frames.reset();
     RemoveSegmentFiles(fs, dir, id);
     return Status(Code::kNotFound, "segment " + std::to_string(id) + " held no frames");
+  }
+  if (caps.empty()) {
+    frames.reset();
+    return unusable("frames whose caps record and metadata are both damaged");
   }
   std::vector<IndexEntry> entries = scan.entries;
   uint64_t end = scan.end;
@@ -151,10 +206,10 @@ Result<SegmentMeta> RebuildSegment(Fs *fs, const std::string &dir, uint64_t id,
                     std::to_string(item->damage_offset);
     std::vector<bool> cut_before(entries.size(), false);
     for (const DamageSpan &d : scan.damage) {
-      VDB_RETURN_IF_ERROR(SaveDamage(fs, frames.get(), d));
       item->bytes_cut += d.size;
       if (d.before < cut_before.size()) cut_before[d.before] = true;
     }
+    VDB_RETURN_IF_ERROR(SaveDamage(fs, frames.get(), scan.damage));
     VDB_ASSIGN_OR_RETURN(entries,
                          RewriteFrames(fs, dir, id, frames.get(), caps, entries, cut_before));
     end = entries.back().offset + kRecordHeaderSize + entries.back().size;
@@ -191,7 +246,8 @@ Result<SegmentMeta> RebuildSegment(Fs *fs, const std::string &dir, uint64_t id,
 }
 
 Result<std::vector<SegmentInfo>> ScanSegments(Fs *fs, const std::string &dir, uint64_t min_id,
-                                              SegmentState unknown) {
+                                              SegmentState unknown,
+                                              std::vector<uint64_t> *unreadable) {
   VDB_ASSIGN_OR_RETURN(auto names, fs->List(dir));
   std::set<uint64_t> ids;
   for (const auto &n : names) {
@@ -206,20 +262,26 @@ Result<std::vector<SegmentInfo>> ScanSegments(Fs *fs, const std::string &dir, ui
       out.push_back(m->info);
       continue;
     }
-    // No usable metadata: what the frame file holds.
+    // No usable metadata: what the frame file holds. Damage makes it
+    // unreadable; any other error (EIO, EMFILE) is returned, so that a
+    // transient failure never drops a segment from a rebuilt catalog.
     auto f = fs->Open(FramesPath(dir, id), OpenMode::kRead);
     bool damaged = false;
-    if (!f.ok() || (!CheckFileHeader(f->get(), FileKind::kFrames, id, &damaged).ok() && !damaged))
+    Status st = f.ok() ? CheckFileHeader(f->get(), FileKind::kFrames, id, &damaged) : f.status();
+    if (!st.ok() && !damaged) {
+      if (st.code() != Code::kCorrupt && st.code() != Code::kNotFound) return st;
+      if (unreadable) unreadable->push_back(id);
       continue;
-    auto scan = ScanRecords(f->get(), kFileHeaderSize, ScanMode::kResync);
-    if (!scan.ok()) continue;
+    }
+    VDB_ASSIGN_OR_RETURN(ScanResult scan,
+                         ScanRecords(f->get(), kFileHeaderSize, ScanMode::kResync));
     SegmentInfo info;
     info.id = id;
     info.state = unknown;
-    info.bytes = scan->end;
-    info.end_pts = scan->end_pts;
+    info.bytes = scan.end;
+    info.end_pts = scan.end_pts;
     if (m.ok()) info.utc_start = m->info.utc_start;
-    for (const auto &e : scan->entries) {
+    for (const auto &e : scan.entries) {
       if (e.flags & kFlagConfig) continue;
       if (info.frames++ == 0) info.first_pts = e.pts;
     }

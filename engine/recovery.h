@@ -8,10 +8,11 @@
 // valid record (a damaged span costs only its bytes: the scan resynchronises
 // at the next valid record), cuts a torn tail, rewrites the frame file
 // without the damaged bytes when there were any (temp file + rename; the
-// first record after each cut carries kFlagDiscont and the damaged bytes are
-// kept beside the segment as <id>.vdbf.damaged-<offset>, which go with the
-// segment when it is deleted and count against the quota), rewrites the
-// index and writes the metadata as state "recovered".
+// first record after each cut carries kFlagDiscont and the damaged bytes —
+// up to 64 MiB, holes skipped — are kept beside the segment in one file,
+// <id>.vdbf.damaged-<first offset>, which goes with the segment when it is
+// deleted and counts against the quota), rewrites the index and writes the
+// metadata as state "recovered".
 //
 // Thread rules: stateless functions; caller holds the stream lock.
 #pragma once
@@ -47,19 +48,27 @@ struct RecoveryReport {
 };
 
 // Rebuilds one segment from its frame file (see above). Returns its
-// metadata (state recovered), or kNotFound when nothing usable was left
-// (files removed, item->removed set). kCorrupt if its frame file is not a
-// regular file (left in place: nothing is followed or removed through it).
+// metadata (state recovered); kNotFound when it held no frames (files
+// removed, item->removed set); kCorrupt when it cannot be used — its frame
+// file is not a regular file, belongs to another segment, or its frames
+// have no intact caps anywhere — then its files are kept aside (Quarantine)
+// and item->removed is set; kUnsupported for a newer format's file (left as
+// it is).
+// Renames a segment's files to <name>.unusable: out of the way of the
+// stream (never deleted, never followed), kept for inspection.
+Status Quarantine(Fs *fs, const std::string &dir, uint64_t id);
 Result<SegmentMeta> RebuildSegment(Fs *fs, const std::string &dir, uint64_t id,
                                    const std::string &stream, RecoveryItem *item);
 
 // What the files in `dir` say about segments with id >= min_id, in id
 // order (a lost, truncated or damaged catalog): the metadata where it is
 // intact, else what the frame file holds, with state `unknown` (kOpen makes
-// the writer's recovery rebuild it). Segments whose frame file cannot be
-// opened are left out.
+// the writer's recovery rebuild it). Segments whose frame file is damaged
+// beyond reading (not a regular file, another segment's) are left out and
+// added to *unreadable; other errors (EIO) are returned.
 Result<std::vector<SegmentInfo>> ScanSegments(Fs *fs, const std::string &dir, uint64_t min_id,
-                                              SegmentState unknown);
+                                              SegmentState unknown,
+                                              std::vector<uint64_t> *unreadable = nullptr);
 
 // The same as a catalog (ops in id order) for Catalog::ApplyAll.
 std::vector<std::pair<CatalogOp, SegmentInfo>> AsCatalogRecords(

@@ -65,7 +65,8 @@ std::string SegmentMetaToJson(const SegmentMeta &m) {
       {"bytes", m.info.bytes},
   };
   if (m.corrupt_offset != kNoTime) j["corrupt_offset"] = m.corrupt_offset;
-  return j.dump(2) + "\n";
+  // Caps come from files: bytes that are not UTF-8 are replaced, never thrown.
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 Result<SegmentMeta> SegmentMetaFromJson(const std::string &json) {

@@ -96,6 +96,12 @@ Result<StreamCheck> VerifyStream(Fs *fs, const std::string &store, const std::st
   VDB_ASSIGN_OR_RETURN(std::string dir, StreamDir(store, stream));
   VDB_RETURN_IF_ERROR(CheckDirectory(fs, dir));
   StreamCheck out;
+  // The catalog first, then the files: a writer creates files before their
+  // catalog record, so nothing it adds meanwhile looks lost.
+  std::vector<SegmentInfo> segs;
+  uint64_t max_id = 0;
+  auto cat = fs->Exists(Catalog::Path(dir)) ? Catalog::Load(fs, dir)
+                                            : Result<Catalog>(Status(Code::kNotFound, "missing"));
   VDB_ASSIGN_OR_RETURN(auto names, fs->List(dir));
   std::set<uint64_t> frame_ids;
   for (const auto &n : names) {
@@ -103,10 +109,12 @@ Result<StreamCheck> VerifyStream(Fs *fs, const std::string &store, const std::st
     std::string ext;
     if (ParseSegmentFileName(n, &id, &ext) && ext == "vdbf") frame_ids.insert(id);
   }
-  std::vector<SegmentInfo> segs;
-  uint64_t max_id = 0;
-  auto cat = fs->Exists(Catalog::Path(dir)) ? Catalog::Load(fs, dir)
-                                            : Result<Catalog>(Status(Code::kNotFound, "missing"));
+  // Retention may delete a segment while it is checked: a problem counts
+  // only if the catalog still lists the segment afterwards.
+  auto still_listed = [&](uint64_t id) {
+    auto now = Catalog::Load(fs, dir);
+    return !now.ok() || now->FindById(id) >= 0;
+  };
   if (cat.ok()) {
     segs = cat->segments();
     max_id = cat->max_id();
@@ -123,7 +131,8 @@ Result<StreamCheck> VerifyStream(Fs *fs, const std::string &store, const std::st
     listed.insert(s.id);
     out.segments++;
     if (!frame_ids.count(s.id)) {
-      out.problems.push_back({s.id, "listed in the catalog but its frame file is missing"});
+      if (!cat.ok() || still_listed(s.id))
+        out.problems.push_back({s.id, "listed in the catalog but its frame file is missing"});
     } else if (!s.sealed() && s.id != segs.back().id) {
       out.problems.push_back({s.id, "left open by a crash (vdb repair recovers it)"});
     } else if (!s.sealed()) {
@@ -134,7 +143,9 @@ Result<StreamCheck> VerifyStream(Fs *fs, const std::string &store, const std::st
     } else {
       SegmentCheck c = CheckSegment(fs, dir, s);
       out.records += c.records;
-      for (const auto &p : c.problems) out.problems.push_back({s.id, p});
+      bool gone = !c.problems.empty() && cat.ok() && !still_listed(s.id);
+      for (const auto &p : c.problems)
+        if (!gone) out.problems.push_back({s.id, p});
     }
     if (progress) progress(out);
   }

@@ -113,7 +113,7 @@ Status Writer::Recover(RecoveryReport *report) {
   bool has_catalog = false;
   for (const auto &n : names) {
     if (n == "catalog.vdbc") has_catalog = true;
-    if (n.size() > 4 && n.compare(n.size() - 4, 4, ".tmp") == 0) {
+    if (IsTempName(n)) {
       // A temporary an interrupted write left (<id>.json.tmp, catalog.vdbc.tmp, ...).
       if (fs_->Remove(JoinPath(dir_, n)).ok()) report->notes.push_back("removed leftover " + n);
       continue;
@@ -133,7 +133,15 @@ Status Writer::Recover(RecoveryReport *report) {
   } else if (!has_catalog || loaded.status().code() == Code::kCorrupt) {
     report->catalog_rebuilt = true;
     report->catalog_problem = has_catalog ? loaded.status().message() : "catalog.vdbc is missing";
-    VDB_ASSIGN_OR_RETURN(auto infos, ScanSegments(fs_, dir_, 0, SegmentState::kOpen));
+    std::vector<uint64_t> unreadable;
+    VDB_ASSIGN_OR_RETURN(auto infos, ScanSegments(fs_, dir_, 0, SegmentState::kOpen, &unreadable));
+    for (uint64_t id : unreadable) {  // kept aside, never deleted
+      VDB_RETURN_IF_ERROR(Quarantine(fs_, dir_, id));
+      report->notes.push_back("segment " + std::to_string(id) + ": unreadable, kept as " +
+                              SegmentBaseName(id) + ".*.unusable");
+      frame_ids.erase(id);
+      ids.erase(id);
+    }
     catalog_ = Catalog();
     catalog_.ApplyAll(AsCatalogRecords(infos));
     rewrite = true;
@@ -208,12 +216,8 @@ Status Writer::Recover(RecoveryReport *report) {
       }
       updates.push_back({CatalogOp::kSealed, m->info});
     } else if (m.status().code() == Code::kNotFound || m.status().code() == Code::kCorrupt) {
-      // Nothing usable, or not a regular file (left where it is, never
-      // followed): the id stays used, the segment is gone from the catalog.
-      if (!item.removed) {
-        item.removed = true;
-        item.message = m.status().message();
-      }
+      // Nothing usable (removed), or unusable (kept aside as .unusable):
+      // the id stays used, the segment is gone from the catalog.
       updates.push_back({CatalogOp::kDeleted, s});
     } else {
       return m.status();
@@ -241,6 +245,12 @@ Status Writer::Repair(RecoveryReport *report) {
   for (const auto &s : sealed) {
     SegmentCheck check = CheckSegment(fs_, dir_, s);
     if (check.problems.empty()) continue;
+    // Open again in the catalog first: if this process dies while the
+    // segment is being rebuilt, the next Open rebuilds it again.
+    SegmentInfo redo = s;
+    redo.state = SegmentState::kOpen;
+    VDB_RETURN_IF_ERROR(catalog_file_->Append(CatalogOp::kOpen, redo, true));
+    catalog_.Apply(CatalogOp::kOpen, redo);
     RecoveryItem item;
     auto m = RebuildSegment(fs_, dir_, s.id, stream_, &item);
     std::string what = check.Summary();
@@ -253,7 +263,9 @@ Status Writer::Repair(RecoveryReport *report) {
       item.removed = true;
       VDB_RETURN_IF_ERROR(catalog_file_->Append(CatalogOp::kDeleted, s, true));
       catalog_.Apply(CatalogOp::kDeleted, s);
-    } else {
+    } else {  // not rebuilt (an I/O error, a newer format's file): as it was
+      (void)catalog_file_->Append(CatalogOp::kSealed, s, true);
+      catalog_.Apply(CatalogOp::kSealed, s);
       return m.status();
     }
     report->segments.push_back(item);
@@ -377,13 +389,14 @@ Status Writer::StartSegment(const Frame &f) {
   // reader that sees the record finds a readable segment. Not synced: if the
   // record is lost, recovery finds the files (a newer id than the catalog's).
   auto w = SegmentWriter::Create(fs_, dir_, m, options_.flush_interval);
-  if (!w.ok()) {
+  Status st = w.ok() ? catalog_file_->Append(CatalogOp::kOpen, m.info, false) : w.status();
+  if (!st.ok()) {  // no trace left: the next keyframe tries again with the same id
+    w = Status(st);
     for (const auto &p :
          {FramesPath(dir_, m.info.id), IndexPath(dir_, m.info.id), MetaPath(dir_, m.info.id)})
       (void)fs_->Remove(p);
-    return w.status();
+    return st;
   }
-  VDB_RETURN_IF_ERROR(catalog_file_->Append(CatalogOp::kOpen, m.info, false));
   catalog_dirty_ = true;
   catalog_.Apply(CatalogOp::kOpen, m.info);
   seg_ = std::move(w).value();

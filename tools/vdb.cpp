@@ -54,6 +54,12 @@ std::string Dur(uint64_t ns) {
   return buf;
 }
 
+// Paths and caps come from the file system: bytes that are not UTF-8 are
+// replaced (nlohmann's dump would throw).
+std::string Dump(const json &j, int indent = -1) {
+  return j.dump(indent, ' ', false, json::error_handler_t::replace);
+}
+
 int Fail(const Status &st) {
   std::fprintf(stderr, "vdb: %s\n", st.ToString().c_str());
   return 2;
@@ -102,13 +108,13 @@ json StreamInfo(const std::string &store, const std::string &name, Status *err) 
     if (m.ok() && (codecs.empty() || codecs.back() != m->caps)) codecs.push_back(m->caps);
   }
   json out = {{"stream", name},
-          {"segments", segs.size()},
-          {"frames", frames},
-          {"bytes", bytes},
-          {"open", !segs.empty() && !segs.back().sealed()},
-          {"duration", t.duration()},
-          {"ranges", ranges},
-          {"caps", codecs}};
+              {"segments", segs.size()},
+              {"frames", frames},
+              {"bytes", bytes},
+              {"open", !segs.empty() && !segs.back().sealed()},
+              {"duration", t.duration()},
+              {"ranges", ranges},
+              {"caps", codecs}};
   // Only when there is one: a healthy store's output stays as it was.
   if (!(*r)->problem().empty()) out["problem"] = (*r)->problem();
   return out;
@@ -127,7 +133,7 @@ int Info(const std::string &store, bool as_json) {
     out.push_back(s);
   }
   if (as_json) {
-    std::printf("%s\n", out.dump(2).c_str());
+    std::printf("%s\n", Dump(out, 2).c_str());
     return 0;
   }
   std::printf("store %s: %zu stream(s)\n", store.c_str(), out.size());
@@ -181,12 +187,12 @@ int Verify(const std::string &store, bool as_json) {
     }
   }
   if (as_json) {
-    std::printf(
-        "%s\n",
-        json{{"segments", segments}, {"records", records}, {"problems", problems}}.dump(2).c_str());
+    std::printf("%s\n",
+                Dump(json{{"segments", segments}, {"records", records}, {"problems", problems}}, 2)
+                    .c_str());
   } else {
     std::fprintf(stderr, "\n");
-    for (const auto &p : problems) std::printf("PROBLEM: %s\n", p.dump().c_str());
+    for (const auto &p : problems) std::printf("PROBLEM: %s\n", Dump(p).c_str());
     std::printf("%" PRIu64 " segments, %" PRIu64 " records checked: %s\n", segments, records,
                 problems.empty() ? "OK" : "DAMAGED (vdb repair fixes what can be fixed)");
   }
@@ -268,7 +274,7 @@ int Delete(const std::string &store, const std::vector<std::string> &streams,
     }
   }
   if (as_json)
-    std::printf("%s\n", json{{"deleted", deleted}, {"busy", busy}}.dump(2).c_str());
+    std::printf("%s\n", Dump(json{{"deleted", deleted}, {"busy", busy}}, 2).c_str());
   else
     std::printf("%zu segment(s) deleted%s\n", deleted.size(),
                 busy.empty() ? "" : ", busy streams skipped");

@@ -417,6 +417,85 @@ TEST(Damage, DescendingCatalogLoadsInIdOrder) {
   for (size_t i = 0; i < c->segments().size(); i++) ASSERT_EQ(c->segments()[i].id, i + 1);
 }
 
+TEST(Damage, CatalogWithNoRecordsListsTheSegmentFiles) {
+  MemFs fs;
+  auto frames = RecordStore(&fs);
+  std::string cat = fs.Contents(Catalog::Path(kDir));
+  fs.SetContents(Catalog::Path(kDir), cat.substr(0, kFileHeaderSize) + std::string(640, '\0'));
+  EXPECT_TRUE(SameFrames(PlayForward(&fs).played.frames, frames));
+  EXPECT_NE(OpenReader(&fs, "/s")->problem(), "");
+}
+
+TEST(Damage, RepairInterruptedAtAnyWriteIsFinishedByTheNextOpen) {
+  MemFs base;
+  auto frames = RecordStore(&base);
+  auto locs = Locate(&base);
+  Flip(&base, F(locs[75].segment), locs[75].offset + kRecordHeaderSize + 9);
+  std::map<std::string, std::string> snap;
+  auto names = base.List(kDir).value();
+  for (const auto &n : names)
+    snap[std::string(kDir) + "/" + n] = base.Contents(std::string(kDir) + "/" + n);
+  std::string marker = base.Contents("/s/vdb-store.json");
+  std::vector<TestFrame> expect = frames;
+  expect.erase(expect.begin() + 75);
+  expect[75].flags |= kFlagDiscont;
+  int interrupted = 0;
+  for (uint64_t n = 1; n < 40; n++) {
+    MemFs fs;
+    ASSERT_TRUE(fs.MakeDirs(kDir).ok());
+    fs.SetContents("/s/vdb-store.json", marker);
+    for (const auto &kv : snap) fs.SetContents(kv.first, kv.second);
+    {
+      auto w = OpenWriter(&fs, "/s");
+      Faults f;
+      f.fail_append_at = n;  // the nth write of the repair fails: the process gives up
+      fs.SetFaults(f);
+      RecoveryReport rep;
+      interrupted += !w->Repair(&rep).ok();
+      fs.SetFaults(Faults());
+    }
+    RecoveryReport rep;
+    auto w = Writer::Open(&fs, "/s", "cam", {}, &rep);
+    ASSERT_TRUE(w.ok()) << "write " << n << ": " << w.status().ToString();
+    ASSERT_TRUE((*w)->Repair(&rep).ok());
+    w->reset();
+    auto v = VerifyStream(&fs, "/s", "cam");
+    ASSERT_TRUE(v->problems.empty()) << "write " << n << ": " << v->problems[0].error;
+    EXPECT_TRUE(SameFrames(ReadAll(OpenReader(&fs, "/s").get()), expect)) << "write " << n;
+  }
+  EXPECT_GT(interrupted, 5);
+}
+
+TEST(Damage, UnusableSegmentFilesAreKeptAsideNeverDeleted) {
+  MemFs fs;
+  auto frames = RecordStore(&fs);
+  // Segment 1's frame file under segment 2's name (a botched restore).
+  fs.SetContents(F(2), fs.Contents(F(1)));
+  auto w = OpenWriter(&fs, "/s");
+  RecoveryReport rep;
+  ASSERT_TRUE(w->Repair(&rep).ok());
+  ASSERT_EQ(rep.segments.size(), 1u);
+  EXPECT_NE(rep.segments[0].message.find("unusable"), std::string::npos) << rep.ToString();
+  EXPECT_EQ(fs.Contents(F(2) + ".unusable"), fs.Contents(F(1)));
+  w.reset();
+  EXPECT_TRUE(VerifyStream(&fs, "/s", "cam")->problems.empty());
+  EXPECT_EQ(PlayForward(&fs).played.frames.size(), 240u);
+}
+
+TEST(Damage, CapsThatAreNotUtf8AreStoredAndRepairedWithoutThrowing) {
+  MemFs fs;
+  auto w = Writer::Open(&fs, "/s", "cam", {}, nullptr);
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE((*w)->SetCaps("h264", "video/x-h264, junk=\xff\xfe").ok());
+  AppendAll(w->get(), MakeFrames(60, 300, int(kGop), 30, kStart));
+  ASSERT_TRUE((*w)->Close().ok());
+  w->reset();
+  fs.SetContents(MetaPath(kDir, 1), "{");  // repair rebuilds the metadata from the caps record
+  auto w2 = OpenWriter(&fs, "/s");
+  RecoveryReport rep;
+  EXPECT_TRUE(w2->Repair(&rep).ok());
+}
+
 // Many trials of one damage each (bit flips, zeroed blocks, truncations) in
 // every kind of file: no played frame differs from a recorded one, no good
 // frame outside the damaged GOPs is lost, playback ends (no loop), and after

@@ -296,5 +296,67 @@ TEST(HostileFiles, FakeRecordHeadersClaimingHugeLengthsCostOnlyTheirBytes) {
   });
 }
 
+TEST(HostileFiles, AStoreReachedThroughASymlinkRecordsAndPlays) {
+  TempDir tmp;
+  std::string real = tmp.path() + "/disk", link = tmp.path() + "/vdb";
+  ASSERT_EQ(::mkdir(real.c_str(), 0755), 0);
+  ASSERT_EQ(::symlink(real.c_str(), link.c_str()), 0);
+  auto frames = MakeFrames(50, 500, 25, 25, kStart);
+  auto w = OpenWriter(fs, link);  // creates the marker: the store's own directory is followed
+  ASSERT_TRUE(w);
+  AppendAll(w.get(), frames);
+  ASSERT_TRUE(w->Close().ok());
+  w.reset();
+  EXPECT_EQ(PlayAll(link), 50u);
+}
+
+TEST(HostileFiles, DirectoryAtATemporaryNameDoesNotBlockTheFileItStandsFor) {
+  Store s;
+  // The next segment's metadata temporary and the catalog's, as directories.
+  ASSERT_EQ(::mkdir(s.Path("000000000004.json.tmp").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir(s.Path("catalog.vdbc.tmp").c_str(), 0755), 0);
+  std::string cat = s.Path("catalog.vdbc");
+  ASSERT_EQ(::truncate(cat.c_str(), 40), 0);  // damaged: the writer rewrites it
+  RecoveryReport rep;
+  auto w = Writer::Open(fs, s.root, "cam", {}, &rep);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  ASSERT_TRUE((*w)->SetCaps("h264", "video/x-h264, stream-format=byte-stream").ok());
+  for (const auto &f : MakeFrames(50, 500, 25, 25, kStart + 10 * kSecond, 3))
+    ASSERT_TRUE((*w)->Append(ToFrame(f)).ok());
+  ASSERT_TRUE((*w)->Close().ok());
+  w->reset();
+  EXPECT_EQ(PlayAll(s.root), 200u);
+  EXPECT_TRUE(VerifyStream(fs, s.root, "cam")->problems.empty());
+}
+
+TEST(HostileFiles, DenseFakeHeadersClaimingTheRestOfTheFileCostABoundedScan) {
+  Store s;
+  std::string f = FramesPath(s.dir, 2);
+  struct stat st;
+  ASSERT_EQ(::stat(f.c_str(), &st), 0);
+  uint64_t size = uint64_t(st.st_size), total = 256ull << 20;
+  s.Sparse(f, total);
+  // 1 MiB of headers, one every 40 bytes, each claiming the rest of the file.
+  std::vector<uint8_t> fake(1 << 20);
+  for (size_t at = 0; at + kRecordHeaderSize <= fake.size(); at += kRecordHeaderSize) {
+    uint64_t off = size + 4096 + at;
+    Store32(fake.data() + at, kRecordMagic);
+    Store32(fake.data() + at + 4, uint32_t(total - off - kRecordHeaderSize));
+  }
+  int fd = ::open(f.c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::pwrite(fd, fake.data(), fake.size(), off_t(size + 4096)), ssize_t(fake.size()));
+  ::close(fd);
+  Bounded("dense fake headers", [&] {
+    auto file = fs->Open(f, OpenMode::kRead);
+    ASSERT_TRUE(file.ok());
+    auto scan = ScanRecords(file->get(), kFileHeaderSize, ScanMode::kResync);
+    ASSERT_TRUE(scan.ok());
+    EXPECT_EQ(scan->entries.size(), 51u);
+    EXPECT_EQ(scan->end, size);
+    EXPECT_EQ(PlayAll(s.root), 150u);
+  });
+}
+
 }  // namespace
 }  // namespace vdb::test
