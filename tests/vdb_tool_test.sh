@@ -77,8 +77,19 @@ if mux vp9 vp9parse webmmux ! filesink location="$WORK/p.webm"; then
 else bad "vdbsrc ! webmmux"; fi
 mkdir -p "$WORK/hls"
 if gst-inspect-1.0 hlssink2 > /dev/null 2>&1; then
-  if mux bs h264parse hlssink2 target-duration=1 max-files=0 playlist-length=0 \
-      location="$WORK/hls/s%05d.ts" playlist-location="$WORK/hls/p.m3u8"; then
+  # GStreamer 1.22's hlssink2 sometimes writes the whole playlist (with
+  # EXT-X-ENDLIST) and then never posts EOS, so gst-launch never exits: seen
+  # in 3 of 40 runs of videotestsrc ! x264enc ! h264parse ! hlssink2 alone.
+  # A run that stalls after a complete playlist is judged by its output.
+  rc=0
+  timeout 20 gst-launch-1.0 -q vdbsrc location="$S" stream=bs ! h264parse ! hlssink2 \
+    target-duration=1 max-files=0 playlist-length=0 location="$WORK/hls/s%05d.ts" \
+    playlist-location="$WORK/hls/p.m3u8" > /dev/null || rc=$?
+  if [ "$rc" = 124 ] && grep -q EXT-X-ENDLIST "$WORK/hls/p.m3u8"; then
+    echo "note hlssink2 wrote a complete playlist but posted no EOS (GStreamer 1.22 race)"
+    rc=0
+  fi
+  if [ "$rc" = 0 ]; then
     check "vdbsrc ! hlssink2: the playlist plays 120 frames, clean" eval '[ "$(frames "$WORK/hls/p.m3u8")" = 120 ] && decodes_clean "$WORK/hls/p.m3u8"'
   else bad "vdbsrc ! hlssink2"; fi
 else
