@@ -28,7 +28,8 @@ Result<ExportPlan> PlanExport(Reader *reader, const std::string &out_name, uint6
     p.container = Container::kWebm;
   else
     return Invalid("cannot tell the container from '" + out_name +
-                   "': name the output .mp4 (H.264), .mkv (any codec) or .webm (VP9)");
+                   "': name the output .mp4 (H.264, H.265), .mkv (any codec) or .webm (VP9, "
+                   "AV1)");
   if (from_utc && to_utc && to_utc <= from_utc)
     return Invalid("the range is empty or reversed: --to must be after --from");
   const auto &segs = reader->segments();
@@ -62,13 +63,17 @@ Result<ExportPlan> PlanExport(Reader *reader, const std::string &out_name, uint6
       return Invalid("the codec changes inside the range (" + p.codec + " then " +
                      CodecOfCaps((*s)->caps()) + "): export each part on its own");
   }
-  if (p.codec != "h264" && p.codec != "vp9") return Invalid("cannot export " + p.codec);
-  if (p.container == Container::kMp4 && p.codec == "vp9")
-    return Invalid(
-        "VP9 cannot be exported to MP4 here (GStreamer 1.22's mp4mux fails on "
-        "VP9): name the output .webm or .mkv");
-  if (p.container == Container::kWebm && p.codec == "h264")
-    return Invalid("WebM cannot hold H.264: name the output .mp4 or .mkv");
+  bool mp4_codec = p.codec == "h264" || p.codec == "h265";
+  bool webm_codec = p.codec == "vp9" || p.codec == "av1";
+  if (!mp4_codec && !webm_codec) return Invalid("cannot export " + p.codec);
+  if (p.container == Container::kMp4 && !mp4_codec)
+    return Invalid(p.codec == "vp9" ? "VP9 cannot be exported to MP4 here (GStreamer 1.22's mp4mux "
+                                      "fails on VP9): name the output .webm or .mkv"
+                                    : "AV1 is exported to WebM or Matroska: name the output .webm "
+                                      "or .mkv");
+  if (p.container == Container::kWebm && !webm_codec)
+    return Invalid("WebM cannot hold " + std::string(p.codec == "h264" ? "H.264" : "H.265") +
+                   ": name the output .mp4 or .mkv");
   return p;
 }
 

@@ -21,7 +21,7 @@ enum class Container { kMp4, kMatroska, kWebm };
 
 struct ExportPlan {
   Container container = Container::kMp4;
-  std::string codec;             // "h264" or "vp9"
+  std::string codec;             // "h264", "h265", "av1" or "vp9"
   uint64_t start_pts = kNoTime;  // recorded PTS of the first keyframe exported
   uint64_t stop_pts = kNoTime;   // end (exclusive); kNoTime: to the end
   uint64_t start_utc = 0;        // UTC of start_pts (0 if unknown)

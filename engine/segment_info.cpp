@@ -41,6 +41,8 @@ uint64_t TimeFrom(const nlohmann::json &j) {
 
 std::string CodecOfCaps(const std::string &caps) {
   if (caps.rfind("video/x-h264", 0) == 0) return "h264";
+  if (caps.rfind("video/x-h265", 0) == 0) return "h265";
+  if (caps.rfind("video/x-av1", 0) == 0) return "av1";
   if (caps.rfind("video/x-vp9", 0) == 0) return "vp9";
   return caps.substr(0, caps.find_first_of(",; "));
 }

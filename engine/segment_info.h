@@ -38,7 +38,7 @@ struct SegmentInfo {
 struct SegmentMeta {
   SegmentInfo info;
   std::string stream;
-  std::string codec;  // e.g. "h264", "vp9"
+  std::string codec;  // "h264", "h265", "av1", "vp9"
   std::string caps;   // full GStreamer caps string incl. codec_data
   uint64_t first_dts = kNoTime;
   uint64_t keyframes = 0;
@@ -48,7 +48,7 @@ struct SegmentMeta {
 
 std::string SegmentMetaToJson(const SegmentMeta &m);
 
-// The codec name stored in metadata ("h264", "vp9") for a caps string; the
+// The codec name stored in metadata ("h264", "h265", "av1", "vp9") for a caps string; the
 // media type itself for one vdb does not name.
 std::string CodecOfCaps(const std::string &caps);
 Result<SegmentMeta> SegmentMetaFromJson(const std::string &json);

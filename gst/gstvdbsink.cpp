@@ -2,17 +2,21 @@
  * SECTION:element-vdbsink
  * @title: vdbsink
  *
- * Records H.264 (byte-stream, avc or avc3, one access unit per buffer) or VP9
- * frames into a vdb store: segments of a frame file and an index, each
- * starting at a keyframe with the codec headers it needs, written as frames
- * arrive. The store survives a crash: the next writer recovers it, losing at
- * most the last #GstVdbSink:sync-interval of footage.
+ * Records H.264 (byte-stream, avc or avc3), H.265 (byte-stream, hvc1 or
+ * hev1) — one access unit per buffer — AV1 (obu-stream, one temporal unit
+ * per buffer) or VP9 frames into a vdb store: segments of a frame file and
+ * an index, each starting at a keyframe with the codec headers it needs
+ * (SPS/PPS, VPS/SPS/PPS or the AV1 sequence header, inserted if the
+ * keyframe lacks them), written as frames arrive. The store survives a crash: the next writer
+ * recovers it, losing at most the last #GstVdbSink:sync-interval of footage.
  *
  * ## Example launch lines
  * |[
  * gst-launch-1.0 -e videotestsrc is-live=true ! x264enc tune=zerolatency ! h264parse ! \
  *     vdbsink location=/var/lib/vdb stream=cam1 max-segment-time=60000000000
  * gst-launch-1.0 -e v4l2src ! videoconvert ! vp9enc deadline=1 ! vdbsink location=store
+ * gst-launch-1.0 -e rtspsrc location=rtsp://camera/main ! rtph265depay ! h265parse ! \
+ *     vdbsink location=/var/lib/vdb stream=cam2
  * ]|
  *
  * Element messages posted on the bus: `vdbsink-segment-opened`,
@@ -32,7 +36,7 @@
 #include <string>
 #include <thread>
 
-#include "h264_headers.h"
+#include "codec_headers.h"
 #include "writer.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_vdb_sink_debug);
@@ -84,8 +88,7 @@ struct VdbSinkState {
    * across start() and stop(). */
   std::shared_ptr<vdb::Writer> writer;
   std::mutex wmu;
-  vdb::H264Headers h264;
-  bool byte_stream = false;
+  vdb::CodecHeaders headers; /* in-band headers of the current caps */
   /* Stream timeline: stored time = input time + shift. */
   bool run_started = false;
   guint64 shift = 0;
@@ -129,6 +132,9 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
     "sink", GST_PAD_SINK, GST_PAD_ALWAYS,
     GST_STATIC_CAPS("video/x-h264, stream-format = (string) { byte-stream, avc, avc3 }, "
                     "alignment = (string) au; "
+                    "video/x-h265, stream-format = (string) { byte-stream, hvc1, hev1 }, "
+                    "alignment = (string) au; "
+                    "video/x-av1, stream-format = (string) obu-stream, alignment = (string) tu; "
                     "video/x-vp9"));
 
 #define gst_vdb_sink_parent_class parent_class
@@ -373,7 +379,7 @@ static gboolean gst_vdb_sink_start(GstBaseSink *sink) {
   s->key_requested = false;
   s->last_in = s->last_dts = GST_CLOCK_TIME_NONE;
   s->untimed_dropped = 0;
-  s->h264.Clear();
+  s->headers.Clear();
   s->rstop = s->rkick = false;
   s->rkick = true; /* apply retention to what earlier runs left, right away */
   s->housekeeping = std::thread(housekeeping_loop, self);
@@ -415,24 +421,18 @@ static gboolean gst_vdb_sink_set_caps(GstBaseSink *sink, GstCaps *caps) {
   GstVdbSink *self = GST_VDB_SINK(sink);
   VdbSinkState *s = self->s;
   GstStructure *st = gst_caps_get_structure(caps, 0);
-  const gchar *name = gst_structure_get_name(st);
-  std::string codec;
-  if (g_str_equal(name, "video/x-h264")) {
-    codec = "h264";
-    const gchar *fmt = gst_structure_get_string(st, "stream-format");
-    s->byte_stream = fmt && g_str_equal(fmt, "byte-stream");
-  } else if (g_str_equal(name, "video/x-vp9")) {
-    codec = "vp9";
-    s->byte_stream = false;
-  } else {
-    GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Unsupported caps %s", name),
-                      ("vdbsink records H.264 (au alignment) and VP9"));
+  gchar *str = gst_caps_to_string(caps);
+  std::string text = str;
+  g_free(str);
+  std::string codec = vdb::CodecOfCaps(text);
+  if (codec != "h264" && codec != "h265" && codec != "av1" && codec != "vp9") {
+    GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Unsupported caps %s", gst_structure_get_name(st)),
+                      ("vdbsink records H.264, H.265 (au alignment), AV1 (obu-stream, tu "
+                       "alignment) and VP9"));
     return FALSE;
   }
-  gchar *str = gst_caps_to_string(caps);
-  GST_INFO_OBJECT(self, "caps: %s", str);
-  vdb::Status status = s->writer->SetCaps(codec, str);
-  g_free(str);
+  GST_INFO_OBJECT(self, "caps: %s", text.c_str());
+  vdb::Status status = s->writer->SetCaps(codec, text);
   if (status.code() == vdb::Code::kInvalidArgument) {
     GST_ELEMENT_ERROR(
         self, STREAM, WRONG_TYPE, ("%s", status.message().c_str()),
@@ -444,7 +444,7 @@ static gboolean gst_vdb_sink_set_caps(GstBaseSink *sink, GstCaps *caps) {
                       ("%s", status.ToString().c_str()));
     return FALSE;
   }
-  s->h264.Clear();
+  s->headers = vdb::CodecHeaders(vdb::InbandHeadersOfCaps(text));
   s->need_key = true; /* new caps: the next segment starts at a keyframe */
   return TRUE;
 }
@@ -584,22 +584,22 @@ static GstFlowReturn gst_vdb_sink_render(GstBaseSink *sink, GstBuffer *buf) {
   f.size = map.size;
   f.utc = frame_utc(self, buf, f.pts != vdb::kNoTime ? f.pts : f.dts);
 
-  /* A segment of an H.264 byte-stream must start with SPS/PPS. */
+  /* A segment must start with the in-band headers its codec needs
+   * (SPS/PPS, VPS/SPS/PPS, the AV1 sequence header). */
   std::vector<uint8_t> with_headers;
-  if (s->byte_stream && key) {
+  if (s->headers.kind() != vdb::InbandHeaders::kNone && key) {
     /* The bytes decide, not the buffer flag (which may be stale). */
-    bool has = s->h264.Scan(map.data, map.size);
+    bool has = s->headers.Scan(map.data, map.size);
     f.flags = has ? f.flags | vdb::kFlagHeader : f.flags & ~vdb::kFlagHeader;
     if (!has && s->writer->StartsSegment(f)) {
-      if (!s->h264.headers().empty()) {
-        with_headers = s->h264.headers();
-        with_headers.insert(with_headers.end(), map.data, map.data + map.size);
+      if (!s->headers.headers().empty()) {
+        with_headers = s->headers.With(map.data, map.size);
         f.data = with_headers.data();
         f.size = with_headers.size();
         f.flags |= vdb::kFlagHeader;
       } else if (!s->warned_no_headers) {
         s->warned_no_headers = true;
-        GST_WARNING_OBJECT(self, "keyframe without SPS/PPS and none seen yet");
+        GST_WARNING_OBJECT(self, "keyframe without its codec headers and none seen yet");
       }
     }
   }

@@ -20,8 +20,9 @@
  * segment starts at the target), SEGMENT, TRICKMODE_KEY_UNITS (keyframes
  * only) and reverse. Caps are the store's (with codec_data), answered to caps
  * queries before the first buffer and renegotiated at every caps change.
- * H.264 byte-stream keyframes get their SPS/PPS after every jump, so a
- * decoder can start anywhere.
+ * Keyframes get their in-band codec headers after every jump (SPS/PPS of
+ * H.264 and VPS/SPS/PPS of H.265 byte-streams, the AV1 sequence header), so
+ * a decoder can start anywhere.
  *
  * With `live-edge=true` playback starts at the newest keyframe (with
  * `follow=true`: a live view; URI `vdb:///store?stream=cam1&live=1`).
@@ -58,7 +59,7 @@
 #include <string>
 #include <vector>
 
-#include "h264_headers.h"
+#include "codec_headers.h"
 #include "play_cursor.h"
 #include "reader.h"
 #include "time_parse.h"
@@ -136,7 +137,8 @@ struct _GstVdbSrc {
 };
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
-    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS("video/x-h264; video/x-vp9"));
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS("video/x-h264; video/x-h265; video/x-av1; video/x-vp9"));
 
 static void gst_vdb_src_uri_handler_init(gpointer g_iface, gpointer iface_data);
 
@@ -210,11 +212,6 @@ static guint64 duration(VdbSrcState *s) {
   return s->timeline.StreamTime(s->timeline.ToOutput(end));
 }
 
-static bool is_byte_stream(const std::string &caps) {
-  return caps.rfind("video/x-h264", 0) == 0 &&
-         caps.find("stream-format=(string)byte-stream") != std::string::npos;
-}
-
 /* Wraps the bytes of one read in a GstMemory shared by the frames' buffers. */
 static GstMemory *wrap_bytes(std::vector<uint8_t> &&bytes) {
   auto *v = new std::vector<uint8_t>(std::move(bytes));
@@ -222,23 +219,24 @@ static GstMemory *wrap_bytes(std::vector<uint8_t> &&bytes) {
                                 [](gpointer p) { delete static_cast<std::vector<uint8_t> *>(p); });
 }
 
-/* SPS/PPS of a segment: from its first keyframe, which the sink made carry them. */
-static std::vector<uint8_t> segment_headers(vdb::SegmentReader *seg) {
-  vdb::H264Headers h;
-  if (seg->keyframe_count() == 0) return {};
+/* In-band headers of a segment (SPS/PPS, VPS/SPS/PPS, AV1 sequence header):
+ * from its first keyframe, which the sink made carry them. */
+static vdb::CodecHeaders segment_headers(vdb::SegmentReader *seg) {
+  vdb::CodecHeaders h(vdb::InbandHeadersOfCaps(seg->caps()));
+  if (seg->keyframe_count() == 0) return h;
   std::vector<uint8_t> bytes;
   std::vector<vdb::FrameView> views;
-  if (!seg->Read(seg->keyframe(0), 1, &bytes, &views).ok()) return {};
+  if (!seg->Read(seg->keyframe(0), 1, &bytes, &views).ok()) return h;
   h.Scan(bytes.data() + views[0].data_offset, views[0].header.payload_size);
-  return h.headers();
+  return h;
 }
 
 /* Turns a batch into buffers with output timestamps. With s->mu. */
 static std::vector<GstBuffer *> batch_buffers(VdbSrcState *s, vdb::PlayBatch *b) {
   std::vector<GstBuffer *> out;
   guint64 shift = s->timeline.ShiftOf(b->segment_id);
-  std::vector<uint8_t> headers;
-  if (b->discont && is_byte_stream(b->caps)) {
+  vdb::CodecHeaders headers;
+  if (b->discont && vdb::InbandHeadersOfCaps(b->caps) != vdb::InbandHeaders::kNone) {
     auto seg = s->reader->SegmentById(b->segment_id);
     if (seg.ok()) headers = segment_headers(*seg);
   }
@@ -249,11 +247,17 @@ static std::vector<GstBuffer *> batch_buffers(VdbSrcState *s, vdb::PlayBatch *b)
     const vdb::RecordHeader &h = v.header;
     GstBuffer *buf = gst_buffer_new();
     bool key = h.flags & vdb::kFlagKey;
-    if (first && key && !headers.empty() &&
-        !vdb::H264Headers().Scan(base + v.data_offset, h.payload_size))
-      gst_buffer_append_memory(buf, wrap_bytes(std::move(headers)));
-    gst_buffer_append_memory(buf,
-                             gst_memory_share(mem, gssize(v.data_offset), gssize(h.payload_size)));
+    size_t at = 0; /* where the headers go in this unit */
+    if (first && key && !headers.headers().empty() &&
+        !vdb::CodecHeaders(headers.kind()).Scan(base + v.data_offset, h.payload_size)) {
+      at = headers.InsertAt(base + v.data_offset, h.payload_size);
+      if (at)
+        gst_buffer_append_memory(buf, gst_memory_share(mem, gssize(v.data_offset), gssize(at)));
+      std::vector<uint8_t> copy = headers.headers();
+      gst_buffer_append_memory(buf, wrap_bytes(std::move(copy)));
+    }
+    gst_buffer_append_memory(
+        buf, gst_memory_share(mem, gssize(v.data_offset + at), gssize(h.payload_size - at)));
     GST_BUFFER_PTS(buf) = h.pts != vdb::kNoTime ? (h.pts >= shift ? h.pts - shift : 0) : h.pts;
     GST_BUFFER_DTS(buf) = h.dts != vdb::kNoTime ? (h.dts >= shift ? h.dts - shift : 0) : h.dts;
     GST_BUFFER_DURATION(buf) = h.duration;

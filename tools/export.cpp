@@ -24,7 +24,10 @@ int Refuse(const std::string &msg) {
 GstElement *BuildPipeline(const std::string &store, const std::string &stream,
                           const vdb::ExportPlan &plan, const std::string &path,
                           std::string *error) {
-  const char *parser = plan.codec == "h264" ? "h264parse" : "vp9parse";
+  const char *parser = plan.codec == "h264"   ? "h264parse"
+                       : plan.codec == "h265" ? "h265parse"
+                       : plan.codec == "av1"  ? "av1parse"
+                                              : "vp9parse";
   const char *muxer = plan.container == vdb::Container::kMp4        ? "mp4mux"
                       : plan.container == vdb::Container::kMatroska ? "matroskamux"
                                                                     : "webmmux";

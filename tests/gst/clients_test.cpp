@@ -9,6 +9,7 @@
 
 #include <cstdio>
 
+#include "codec_headers.h"
 #include "gst_test_util.h"
 #include "test_plugins.h"
 #include "writer.h"
@@ -41,6 +42,25 @@ const Format kFormats[] = {
      "x264enc key-int-max=15 bframes=2 speed-preset=ultrafast ! h264parse ! "
      "video/x-h264,stream-format=avc3,alignment=au"},
     {"vp9", "vp9enc deadline=1 cpu-used=8 keyframe-max-dist=15"},
+};
+
+// What current IP cameras and screen recorders send: H.265 in every stream
+// format (x265enc's presets use B-frames; it sends VPS/SPS/PPS with the
+// first keyframe only), and AV1.
+const Format kNewFormats[] = {
+    {"h265 byte-stream, B-frames",
+     "x265enc key-int-max=15 speed-preset=ultrafast ! h265parse ! "
+     "video/x-h265,stream-format=byte-stream,alignment=au"},
+    {"h265 byte-stream",
+     "x265enc key-int-max=15 speed-preset=ultrafast option-string=bframes=0 ! h265parse ! "
+     "video/x-h265,stream-format=byte-stream,alignment=au"},
+    {"h265 hvc1, B-frames",
+     "x265enc key-int-max=15 speed-preset=ultrafast ! h265parse ! "
+     "video/x-h265,stream-format=hvc1,alignment=au"},
+    {"h265 hev1, B-frames",
+     "x265enc key-int-max=15 speed-preset=ultrafast ! h265parse ! "
+     "video/x-h265,stream-format=hev1,alignment=au"},
+    {"av1", "av1enc cpu-used=8 usage-profile=realtime keyframe-max-dist=15 ! av1parse"},
 };
 
 // Records `frames` frames at 30 fps as a user does: encoder into vdbsink.
@@ -120,41 +140,50 @@ GstClockTime PlayToEos(GstElement *p, std::string *error) {
 
 }  // namespace
 
+// playbin with a clock-synced sink plays every frame of `f` in real time
+// from running time 0, with the right duration and position.
+void PlaysInRealTime(const Format &f) {
+  TempDir tmp;
+  RecordPipeline(tmp.path, f, 30);
+  Seen seen;
+  GstElement *p = gst_element_factory_make("playbin", NULL);
+  g_object_set(p, "uri", Uri(tmp.path).c_str(), "video-sink", SyncedSink(&seen), NULL);
+  gst_element_set_state(p, GST_STATE_PAUSED);
+  fail_unless(gst_element_get_state(p, NULL, NULL, 30 * kSec) == GST_STATE_CHANGE_SUCCESS,
+              "%s: no preroll", f.name);
+  gint64 dur = -1, pos = -1;
+  fail_unless(gst_element_query_duration(p, GST_FORMAT_TIME, &dur), "%s: duration", f.name);
+  fail_unless(dur > gint64(900 * GST_MSECOND) && dur <= gint64(kSec),
+              "%s: duration %" GST_TIME_FORMAT, f.name, GST_TIME_ARGS(dur));
+  fail_unless(gst_element_query_position(p, GST_FORMAT_TIME, &pos), "%s: position", f.name);
+  fail_unless(pos >= 0 && pos < gint64(kSec / 10), "%s: position %" GST_TIME_FORMAT, f.name,
+              GST_TIME_ARGS(pos));
+  std::string err;
+  GstClockTime spent = PlayToEos(p, &err);
+  fail_unless(err.empty(), "%s: %s", f.name, err.c_str());
+  fail_unless_equals_int(seen.frames, 30);
+  fail_unless(seen.first_running < kSec / 10, "%s: first frame at running time %" GST_TIME_FORMAT,
+              f.name, GST_TIME_ARGS(seen.first_running));
+  fail_unless(seen.first_stream < kSec / 10);
+  // 30 frames at 30 fps: the last one is due at ~0.97 s of running time,
+  // and a synced sink waited for it on the pipeline clock.
+  fail_unless(seen.last_running > 900 * GST_MSECOND && seen.last_running < kSec);
+  fail_unless(spent >= 900 * GST_MSECOND, "%s: played 1 s in %" GST_TIME_FORMAT, f.name,
+              GST_TIME_ARGS(spent));
+  gst_element_set_state(p, GST_STATE_NULL);
+  gst_object_unref(p);
+}
+
 // playbin with a clock-synced sink plays every frame in real time from
 // running time 0, for every codec and stream format, with the right
 // duration and position.
 GST_START_TEST(test_playbin_plays_every_format_in_real_time) {
-  for (const Format &f : kFormats) {
-    TempDir tmp;
-    RecordPipeline(tmp.path, f, 30);
-    Seen seen;
-    GstElement *p = gst_element_factory_make("playbin", NULL);
-    g_object_set(p, "uri", Uri(tmp.path).c_str(), "video-sink", SyncedSink(&seen), NULL);
-    gst_element_set_state(p, GST_STATE_PAUSED);
-    fail_unless(gst_element_get_state(p, NULL, NULL, 30 * kSec) == GST_STATE_CHANGE_SUCCESS,
-                "%s: no preroll", f.name);
-    gint64 dur = -1, pos = -1;
-    fail_unless(gst_element_query_duration(p, GST_FORMAT_TIME, &dur), "%s: duration", f.name);
-    fail_unless(dur > gint64(900 * GST_MSECOND) && dur <= gint64(kSec),
-                "%s: duration %" GST_TIME_FORMAT, f.name, GST_TIME_ARGS(dur));
-    fail_unless(gst_element_query_position(p, GST_FORMAT_TIME, &pos), "%s: position", f.name);
-    fail_unless(pos >= 0 && pos < gint64(kSec / 10), "%s: position %" GST_TIME_FORMAT, f.name,
-                GST_TIME_ARGS(pos));
-    std::string err;
-    GstClockTime spent = PlayToEos(p, &err);
-    fail_unless(err.empty(), "%s: %s", f.name, err.c_str());
-    fail_unless_equals_int(seen.frames, 30);
-    fail_unless(seen.first_running < kSec / 10, "%s: first frame at running time %" GST_TIME_FORMAT,
-                f.name, GST_TIME_ARGS(seen.first_running));
-    fail_unless(seen.first_stream < kSec / 10);
-    // 30 frames at 30 fps: the last one is due at ~0.97 s of running time,
-    // and a synced sink waited for it on the pipeline clock.
-    fail_unless(seen.last_running > 900 * GST_MSECOND && seen.last_running < kSec);
-    fail_unless(spent >= 900 * GST_MSECOND, "%s: played 1 s in %" GST_TIME_FORMAT, f.name,
-                GST_TIME_ARGS(spent));
-    gst_element_set_state(p, GST_STATE_NULL);
-    gst_object_unref(p);
-  }
+  for (const Format &f : kFormats) PlaysInRealTime(f);
+}
+GST_END_TEST;
+
+GST_START_TEST(test_playbin_plays_h265_and_av1_in_real_time) {
+  for (const Format &f : kNewFormats) PlaysInRealTime(f);
 }
 GST_END_TEST;
 
@@ -184,10 +213,12 @@ GST_START_TEST(test_caps_query_answers_the_stored_caps) {
 }
 GST_END_TEST;
 
-// A seek through playbin to 0.5 s lands at 0.5 s of stream time.
-GST_START_TEST(test_playbin_seek_lands_where_asked) {
+// A seek through playbin to 1 s lands at 1 s of stream time, KEY_UNIT and
+// ACCURATE, and what follows decodes: the keyframe there starts a segment
+// (0.5 s segments) whose in-band headers the sink and vdbsrc provide.
+void SeekLandsWhereAsked(const Format &f) {
   TempDir tmp;
-  RecordPipeline(tmp.path, kFormats[1], 60);  // B-frames
+  RecordPipeline(tmp.path, f, 60);
   for (GstSeekFlags flags : {GST_SEEK_FLAG_KEY_UNIT, GST_SEEK_FLAG_ACCURATE}) {
     Seen seen;
     GstElement *p = gst_element_factory_make("playbin", NULL);
@@ -200,17 +231,50 @@ GST_START_TEST(test_playbin_seek_lands_where_asked) {
     gint64 pos = -1;
     fail_unless(gst_element_query_position(p, GST_FORMAT_TIME, &pos));
     fail_unless(pos >= gint64(kSec - kSec / 30) && pos <= gint64(kSec + kSec / 30),
-                "position after a seek to 1 s: %" GST_TIME_FORMAT, GST_TIME_ARGS(pos));
+                "%s: position after a seek to 1 s: %" GST_TIME_FORMAT, f.name, GST_TIME_ARGS(pos));
     seen = Seen();
     std::string err;
     PlayToEos(p, &err);
-    fail_unless(err.empty(), "%s", err.c_str());
+    fail_unless(err.empty(), "%s: %s", f.name, err.c_str());
     fail_unless(seen.first_stream >= kSec - kSec / 30 && seen.first_stream <= kSec + kSec / 30,
-                "first frame after the seek at stream time %" GST_TIME_FORMAT,
+                "%s: first frame after the seek at stream time %" GST_TIME_FORMAT, f.name,
                 GST_TIME_ARGS(seen.first_stream));
-    fail_unless(seen.frames >= 29 && seen.frames <= 31, "%d frames after the seek", seen.frames);
+    fail_unless(seen.frames >= 29 && seen.frames <= 31, "%s: %d frames after the seek", f.name,
+                seen.frames);
     gst_element_set_state(p, GST_STATE_NULL);
     gst_object_unref(p);
+  }
+}
+
+GST_START_TEST(test_playbin_seek_lands_where_asked) {
+  SeekLandsWhereAsked(kFormats[1]);  // B-frames
+}
+GST_END_TEST;
+
+GST_START_TEST(test_playbin_seeks_in_h265_and_av1) {
+  for (const Format &f : {kNewFormats[0], kNewFormats[2], kNewFormats[4]}) SeekLandsWhereAsked(f);
+}
+GST_END_TEST;
+
+// Every segment of an H.265 byte-stream and of AV1 starts with the headers
+// a decoder needs, though x265enc sends VPS/SPS/PPS only once: the sink
+// inserts them.
+GST_START_TEST(test_every_segment_carries_its_codec_headers) {
+  for (const Format &f : {kNewFormats[0], kNewFormats[4]}) {
+    TempDir tmp;
+    RecordPipeline(tmp.path, f, 60);
+    std::vector<std::string> caps;
+    std::vector<vdb::SegmentInfo> segs;
+    auto frames = ReadStore(tmp.path, "cam", &segs, &caps);
+    fail_unless(segs.size() >= 4, "%s: %zu segments", f.name, segs.size());
+    uint64_t seg = 0;
+    for (const auto &fr : frames) {
+      if (fr.segment == seg) continue;
+      seg = fr.segment;
+      vdb::CodecHeaders h(vdb::InbandHeadersOfCaps(caps[0]));
+      fail_unless(h.Scan(reinterpret_cast<const uint8_t *>(fr.data.data()), fr.data.size()),
+                  "%s: segment %" G_GUINT64_FORMAT " starts without its headers", f.name, seg);
+    }
   }
 }
 GST_END_TEST;
@@ -451,6 +515,7 @@ GST_END_TEST;
 // System plugins the cases load into this binary's registry (test_plugins.h).
 #define RECORD_PLUGINS "coreelements", "videotestsrc", "x264", "videoparsersbad", "vpx", "app"
 #define PLAY_PLUGINS "playback", "typefindfunctions", "libav", "videoconvertscale", "app"
+#define NEW_CODEC_PLUGINS "x265", "aom"
 
 static Suite *clients_suite(void) {
   Suite *s = suite_create("clients");
@@ -460,6 +525,11 @@ static Suite *clients_suite(void) {
   VDB_ADD_TEST(tc, test_playbin_plays_every_format_in_real_time, RECORD_PLUGINS, PLAY_PLUGINS);
   VDB_ADD_TEST(tc, test_caps_query_answers_the_stored_caps, RECORD_PLUGINS);
   VDB_ADD_TEST(tc, test_playbin_seek_lands_where_asked, RECORD_PLUGINS, PLAY_PLUGINS);
+  VDB_ADD_TEST(tc, test_playbin_plays_h265_and_av1_in_real_time, RECORD_PLUGINS, PLAY_PLUGINS,
+               NEW_CODEC_PLUGINS);
+  VDB_ADD_TEST(tc, test_playbin_seeks_in_h265_and_av1, RECORD_PLUGINS, PLAY_PLUGINS,
+               NEW_CODEC_PLUGINS);
+  VDB_ADD_TEST(tc, test_every_segment_carries_its_codec_headers, RECORD_PLUGINS, NEW_CODEC_PLUGINS);
   VDB_ADD_TEST(tc, test_discoverer_reports_duration_and_codec, RECORD_PLUGINS, PLAY_PLUGINS);
   VDB_ADD_TEST(tc, test_playbin3_and_uridecodebin_play_every_frame, RECORD_PLUGINS, PLAY_PLUGINS);
   VDB_ADD_TEST(tc, test_playbin_rates_and_trick_modes, RECORD_PLUGINS, PLAY_PLUGINS);
