@@ -32,6 +32,9 @@ record h264 x264enc key-int-max=30 bframes=2 speed-preset=ultrafast ! h264parse 
 record bs x264enc key-int-max=30 bframes=0 speed-preset=ultrafast ! h264parse ! \
   video/x-h264,stream-format=byte-stream,alignment=au
 record vp9 vp9enc deadline=1 cpu-used=8 keyframe-max-dist=30
+record h265 x265enc key-int-max=30 speed-preset=ultrafast ! h265parse ! \
+  video/x-h265,stream-format=byte-stream,alignment=au
+record av1 av1enc cpu-used=8 usage-profile=realtime keyframe-max-dist=30 ! av1parse
 
 utc0() {  # utc0 STREAM: UTC ns of the stream's first frame
   vdb info "$S" --json | tr -d ' \n' | sed 's/},{"bytes"/}\n{"bytes"/g' | grep "\"stream\":\"$1\"" \
@@ -43,7 +46,8 @@ decodes_clean() { [ -z "$(ffmpeg -nostdin -v error -i "$1" -f null - 2>&1)" ]; }
 near() { awk -v a="$1" -v b="$2" -v d="$3" 'BEGIN { exit !(a - b <= d && b - a <= d) }'; }
 
 # Whole streams, every container that holds the codec.
-for c in "h264 mp4" "h264 mkv" "bs mp4" "vp9 webm" "vp9 mkv"; do
+for c in "h264 mp4" "h264 mkv" "bs mp4" "vp9 webm" "vp9 mkv" "h265 mp4" "h265 mkv" "av1 webm" \
+    "av1 mkv"; do
   set -- $c
   out="$WORK/$1.$2"
   if vdb export "$S" --stream "$1" --quiet "$out"; then
@@ -109,6 +113,8 @@ refused "range after the recording" "after the end" --stream h264 --from $((U + 
 refused "range before the recording" "before the start" --stream h264 --to $((U - 99000000000)) "$WORK/early.mp4"
 refused "H.264 into WebM" "WebM cannot hold H.264" --stream h264 "$WORK/x.webm"
 refused "VP9 into MP4" ".webm or .mkv" --stream vp9 "$WORK/x.mp4"
+refused "H.265 into WebM" "WebM cannot hold H.265" --stream h265 "$WORK/x.webm"
+refused "AV1 into MP4" ".webm or .mkv" --stream av1 "$WORK/x.mp4"
 refused "unknown container" "cannot tell the container" --stream h264 "$WORK/x.ts"
 refused "no extension" "cannot tell the container" --stream h264 "$WORK/noext"
 # A name that once was pasted into a pipeline description: now only a name.
