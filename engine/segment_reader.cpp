@@ -82,22 +82,25 @@ Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(Fs *fs, const std::st
   }
   r->AddEntries(entries);
   if (r->end_ < fsize) {
-    r->index_rebuilt_ = true;  // index shorter than the data: rebuild the rest
-    VDB_RETURN_IF_ERROR(r->Refresh());
-    // A sealed segment's records run to the end of the file. If the index led
-    // somewhere that is not a record boundary, it does not belong to these
-    // frames: rebuild the whole index from the frame file.
-    if (info.sealed() && r->end_ < fsize && r->end_ > kFileHeaderSize) {
+    // The index is shorter than the data: the rest, as far as it is whole.
+    r->index_rebuilt_ = true;
+    VDB_ASSIGN_OR_RETURN(ScanResult tail,
+                         ScanRecords(r->frames_.get(), r->end_, ScanMode::kStopAtDamage));
+    if (r->end_ == kFileHeaderSize && !tail.config.empty()) r->caps_ = tail.config;
+    r->AddEntries(tail.entries);
+    r->end_ = tail.end;
+    // A sealed segment's records run to the end of the file. If they do not
+    // from here, there is damage, or the index does not belong to these
+    // frames: the whole file is scanned, past damage, and is the truth.
+    if (info.sealed() && r->end_ < fsize) {
       VDB_ASSIGN_OR_RETURN(ScanResult full,
                            ScanRecords(r->frames_.get(), kFileHeaderSize, ScanMode::kResync));
-      if (full.end > r->end_) {
-        r->entries_.clear();
-        r->keys_.clear();
-        r->damage_.clear();
-        r->caps_ = full.config;
-        r->AddEntries(full.entries, full.damage);
-        r->end_ = full.end;
-      }
+      r->entries_.clear();
+      r->keys_.clear();
+      r->damage_.clear();
+      if (!full.config.empty()) r->caps_ = full.config;
+      r->AddEntries(full.entries, full.damage);
+      r->end_ = full.end;
     }
   }
   if (r->caps_.empty()) {
