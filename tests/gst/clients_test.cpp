@@ -281,33 +281,41 @@ GST_END_TEST;
 
 // GstDiscoverer (gst-discoverer-1.0) reports codec, size, duration and
 // seekability.
+void DiscovererReports(const Format &f, const char *media_type) {
+  TempDir tmp;
+  RecordPipeline(tmp.path, f, 30);
+  GstDiscoverer *d = gst_discoverer_new(30 * kSec, NULL);
+  GError *err = NULL;
+  GstDiscovererInfo *info = gst_discoverer_discover_uri(d, Uri(tmp.path).c_str(), &err);
+  fail_unless(info != NULL, "%s: %s", f.name, err ? err->message : "?");
+  fail_unless_equals_int(gst_discoverer_info_get_result(info), GST_DISCOVERER_OK);
+  GstClockTime dur = gst_discoverer_info_get_duration(info);
+  fail_unless(dur > 900 * GST_MSECOND && dur <= kSec, "%s: duration %" GST_TIME_FORMAT, f.name,
+              GST_TIME_ARGS(dur));
+  fail_unless(gst_discoverer_info_get_seekable(info));
+  GList *videos = gst_discoverer_info_get_video_streams(info);
+  fail_unless_equals_int(int(g_list_length(videos)), 1);
+  auto *v = GST_DISCOVERER_VIDEO_INFO(videos->data);
+  fail_unless_equals_int(int(gst_discoverer_video_info_get_width(v)), 160);
+  fail_unless_equals_int(int(gst_discoverer_video_info_get_height(v)), 120);
+  GstCaps *caps = gst_discoverer_stream_info_get_caps(GST_DISCOVERER_STREAM_INFO(v));
+  fail_unless(gst_structure_has_name(gst_caps_get_structure(caps, 0), media_type),
+              "%s: %" GST_PTR_FORMAT, f.name, caps);
+  gst_caps_unref(caps);
+  gst_discoverer_stream_info_list_free(videos);
+  gst_discoverer_info_unref(info);
+  g_object_unref(d);
+}
+
 GST_START_TEST(test_discoverer_reports_duration_and_codec) {
-  for (const Format &f : {kFormats[2], kFormats[5]}) {
-    TempDir tmp;
-    RecordPipeline(tmp.path, f, 30);
-    GstDiscoverer *d = gst_discoverer_new(30 * kSec, NULL);
-    GError *err = NULL;
-    GstDiscovererInfo *info = gst_discoverer_discover_uri(d, Uri(tmp.path).c_str(), &err);
-    fail_unless(info != NULL, "%s: %s", f.name, err ? err->message : "?");
-    fail_unless_equals_int(gst_discoverer_info_get_result(info), GST_DISCOVERER_OK);
-    GstClockTime dur = gst_discoverer_info_get_duration(info);
-    fail_unless(dur > 900 * GST_MSECOND && dur <= kSec, "%s: duration %" GST_TIME_FORMAT, f.name,
-                GST_TIME_ARGS(dur));
-    fail_unless(gst_discoverer_info_get_seekable(info));
-    GList *videos = gst_discoverer_info_get_video_streams(info);
-    fail_unless_equals_int(int(g_list_length(videos)), 1);
-    auto *v = GST_DISCOVERER_VIDEO_INFO(videos->data);
-    fail_unless_equals_int(int(gst_discoverer_video_info_get_width(v)), 160);
-    fail_unless_equals_int(int(gst_discoverer_video_info_get_height(v)), 120);
-    GstCaps *caps = gst_discoverer_stream_info_get_caps(GST_DISCOVERER_STREAM_INFO(v));
-    const char *want = std::string(f.name).rfind("vp9", 0) == 0 ? "video/x-vp9" : "video/x-h264";
-    fail_unless(gst_structure_has_name(gst_caps_get_structure(caps, 0), want),
-                "%s: %" GST_PTR_FORMAT, f.name, caps);
-    gst_caps_unref(caps);
-    gst_discoverer_stream_info_list_free(videos);
-    gst_discoverer_info_unref(info);
-    g_object_unref(d);
-  }
+  DiscovererReports(kFormats[2], "video/x-h264");
+  DiscovererReports(kFormats[5], "video/x-vp9");
+}
+GST_END_TEST;
+
+GST_START_TEST(test_discoverer_reports_h265_and_av1) {
+  DiscovererReports(kNewFormats[2], "video/x-h265");
+  DiscovererReports(kNewFormats[4], "video/x-av1");
 }
 GST_END_TEST;
 
@@ -531,6 +539,8 @@ static Suite *clients_suite(void) {
                NEW_CODEC_PLUGINS);
   VDB_ADD_TEST(tc, test_every_segment_carries_its_codec_headers, RECORD_PLUGINS, NEW_CODEC_PLUGINS);
   VDB_ADD_TEST(tc, test_discoverer_reports_duration_and_codec, RECORD_PLUGINS, PLAY_PLUGINS);
+  VDB_ADD_TEST(tc, test_discoverer_reports_h265_and_av1, RECORD_PLUGINS, PLAY_PLUGINS,
+               NEW_CODEC_PLUGINS);
   VDB_ADD_TEST(tc, test_playbin3_and_uridecodebin_play_every_frame, RECORD_PLUGINS, PLAY_PLUGINS);
   VDB_ADD_TEST(tc, test_playbin_rates_and_trick_modes, RECORD_PLUGINS, PLAY_PLUGINS);
   VDB_ADD_TEST(tc, test_live_source_and_retained_stores_play_in_real_time, RECORD_PLUGINS,
