@@ -47,7 +47,8 @@ Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(Fs *fs, const std::st
     // At most 1 MiB at a time, and no more than the file holds (a
     // segment's index is usually much smaller: no 1 MiB buffer per open).
     uint64_t body = isize > kFileHeaderSize ? isize - kFileHeaderSize : 0;
-    std::vector<uint8_t> raw(static_cast<size_t>(std::min<uint64_t>(body, 32768 * kIndexEntrySize)));
+    std::vector<uint8_t> raw(
+        static_cast<size_t>(std::min<uint64_t>(body, 32768 * kIndexEntrySize)));
     bool intact = true;
     for (uint64_t pos = kFileHeaderSize; intact && pos + kIndexEntrySize <= isize;
          pos += raw.size()) {
