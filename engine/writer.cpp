@@ -93,10 +93,14 @@ void Writer::RemoveSegment(uint64_t id) {
   damaged_.erase(it);
 }
 
-Status Writer::ListDamaged() {
+Status Writer::ListDamaged(const std::vector<std::string> *listed) {
   damaged_.clear();
-  VDB_ASSIGN_OR_RETURN(auto names, fs_->List(dir_));
-  for (const auto &n : names) {
+  std::vector<std::string> names;
+  if (!listed) {
+    VDB_ASSIGN_OR_RETURN(names, fs_->List(dir_));
+    listed = &names;
+  }
+  for (const auto &n : *listed) {
     uint64_t id;
     std::string ext;
     if (!ParseSegmentFileName(n, &id, &ext) || ext.rfind("vdbf.damaged-", 0) != 0) continue;
@@ -186,7 +190,7 @@ Status Writer::Recover(RecoveryReport *report) {
       if (removed) report->orphans_removed.push_back(id);
     }
   }
-  VDB_RETURN_IF_ERROR(ListDamaged());
+  VDB_RETURN_IF_ERROR(ListDamaged(&names));                  // the listing above: no second readdir
   for (auto it = damaged_.begin(); it != damaged_.end();) {  // of segments that are gone
     if (catalog_.FindById(it->first) >= 0) {
       ++it;
@@ -225,7 +229,9 @@ Status Writer::Recover(RecoveryReport *report) {
     report->segments.push_back(item);
     catalog_.Apply(updates.back().first, updates.back().second);
   }
-  if (!open.empty()) VDB_RETURN_IF_ERROR(ListDamaged());
+  bool saved_damage = false;  // a rebuild kept damaged bytes beside its segment
+  for (const auto &it : report->segments) saved_damage |= it.damage_offset != kNoTime;
+  if (saved_damage) VDB_RETURN_IF_ERROR(ListDamaged());
   if (rewrite || catalog_.dead_records() > catalog_.segments().size() + kCompactSlack) {
     VDB_RETURN_IF_ERROR(CatalogFile::Rewrite(fs_, dir_, catalog_.segments(), catalog_.max_id()));
     VDB_ASSIGN_OR_RETURN(catalog_, Catalog::Load(fs_, dir_));
@@ -270,7 +276,7 @@ Status Writer::Repair(RecoveryReport *report) {
     }
     report->segments.push_back(item);
   }
-  return ListDamaged();
+  return report->segments.empty() ? Status::Ok() : ListDamaged();
 }
 
 Writer::~Writer() {

@@ -123,8 +123,9 @@ class Writer {
   Status MakeRoomToRecover(const Status &why, RecoveryReport *report);
   // Removes a segment's files and the damaged bytes kept beside it.
   void RemoveSegment(uint64_t id);
-  // Lists <id>.vdbf.damaged-* files into damaged_.
-  Status ListDamaged();
+  // Lists <id>.vdbf.damaged-* files into damaged_, from `listed` (names of
+  // the stream directory) or a fresh listing.
+  Status ListDamaged(const std::vector<std::string> *listed = nullptr);
   Status StartSegment(const Frame &first);
   Status SealLocked();
   Status SyncLocked();
