@@ -1,4 +1,4 @@
-// On-disk format v1: file headers, frame records and index entries.
+// On-disk format v2: file headers, frame records and index entries.
 // The normative description is engine/FORMAT.md; keep both in step and bump
 // kFormatVersion on any change. All integers are little-endian.
 //
@@ -13,7 +13,9 @@
 
 namespace vdb {
 
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;
+// Versions this build reads: 1 (video only) and 2 (tracks).
+constexpr uint32_t kOldestFormatVersion = 1;
 constexpr uint64_t kNoTime = UINT64_MAX;  // same value as GST_CLOCK_TIME_NONE
 
 constexpr size_t kFileHeaderSize = 32;
@@ -34,7 +36,19 @@ constexpr uint32_t kFlagConfig = 1u << 1;   // payload is the segment's caps str
 constexpr uint32_t kFlagDiscont = 1u << 2;  // discontinuity before this frame
 constexpr uint32_t kFlagHeader = 1u << 3;   // frame carries codec headers (SPS/PPS) inline
 constexpr uint32_t kFlagDroppable = 1u << 4;
-constexpr uint32_t kKnownFlags = 0x1f;
+// Format 2: bits 8..15 hold the record's track (0: video, or the only
+// track; audio_N is track N + 1). Version 1 files have 0 there.
+constexpr uint32_t kTrackShift = 8;
+constexpr uint32_t kTrackMask = 0xffu << kTrackShift;
+constexpr uint32_t kMaxTrack = 255;
+constexpr uint32_t kKnownFlags = 0x1f | kTrackMask;
+
+inline uint32_t TrackOf(uint32_t flags) {
+  return (flags & kTrackMask) >> kTrackShift;
+}
+inline uint32_t WithTrack(uint32_t flags, uint32_t track) {
+  return (flags & ~kTrackMask) | ((track << kTrackShift) & kTrackMask);
+}
 
 enum class FileKind { kFrames, kIndex, kCatalog };
 

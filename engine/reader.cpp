@@ -1,5 +1,7 @@
 #include "reader.h"
 
+#include <algorithm>
+
 #include "recovery.h"
 #include "store.h"
 
@@ -14,9 +16,11 @@ bool Unreadable(const Status &st) {
 }  // namespace
 
 Result<std::unique_ptr<Reader>> Reader::Open(Fs *fs, const std::string &store,
-                                             const std::string &stream, size_t cache_segments) {
+                                             const std::string &stream, size_t cache_segments,
+                                             uint32_t track) {
   std::unique_ptr<Reader> r(new Reader());
   r->fs_ = fs;
+  r->track_ = track;
   r->cache_max_ = cache_segments ? cache_segments : 1;
   VDB_RETURN_IF_ERROR(PrepareStore(fs, store, false));
   VDB_ASSIGN_OR_RETURN(r->dir_, StreamDir(store, stream));
@@ -112,7 +116,8 @@ Result<SegmentReader *> Reader::SegmentById(uint64_t id) {
     return seg;
   }
   if (i < 0) return Status(Code::kNotFound, "segment " + std::to_string(id) + " was deleted");
-  VDB_ASSIGN_OR_RETURN(auto seg, SegmentReader::Open(fs_, dir_, catalog_.segments()[size_t(i)]));
+  VDB_ASSIGN_OR_RETURN(auto seg,
+                       SegmentReader::Open(fs_, dir_, catalog_.segments()[size_t(i)], track_));
   cache_.emplace_front(id, std::move(seg));
   while (cache_.size() > cache_max_) cache_.pop_back();
   return cache_.front().second.get();
@@ -162,8 +167,20 @@ Result<Position> Reader::FindKeyframe(uint64_t pts, Snap snap) {
     if (!found) return Status(Code::kNotFound, "stream holds no keyframe");
     return before;
   }
-  if (snap == Snap::kBefore) return before;
   VDB_ASSIGN_OR_RETURN(SegmentReader * bs, Segment(before.segment));
+  // Not the lead track: frames stored in the next segments, as they came,
+  // may still be at or before pts.
+  bool lead = bs->lead_track() == track_;
+  for (size_t i = before.segment + 1; !lead && i < segs.size(); i++) {
+    auto segr = Segment(i);
+    if (!segr.ok() && Unreadable(segr.status())) break;
+    VDB_ASSIGN_OR_RETURN(SegmentReader * seg, segr);
+    long k = seg->KeyAtOrBefore(pts);
+    if (k < 0) break;
+    before = Position{i, size_t(k)};
+  }
+  if (snap == Snap::kBefore) return before;
+  VDB_ASSIGN_OR_RETURN(bs, Segment(before.segment));
   uint64_t bpts = bs->entry(before.frame).pts;
   auto after = KeyAfter(pts);
   if (!after.ok()) return before;
@@ -182,6 +199,25 @@ Result<Position> Reader::Next(Position p) {
     if (next->size()) return Position{i, 0};
   }
   return Status(Code::kEnd, "end of stream");
+}
+
+Result<std::vector<TrackMeta>> Reader::Tracks() {
+  std::vector<TrackMeta> out;
+  const auto &segs = catalog_.segments();
+  for (size_t i : {size_t(0), segs.size() - 1}) {
+    if (i >= segs.size()) continue;
+    auto segr = Segment(i);
+    if (!segr.ok() && Unreadable(segr.status())) continue;
+    VDB_ASSIGN_OR_RETURN(SegmentReader * seg, segr);
+    for (const TrackMeta &t : seg->tracks()) {
+      bool have = false;
+      for (const TrackMeta &o : out) have |= o.track == t.track;
+      if (!have) out.push_back(t);
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const TrackMeta &a, const TrackMeta &b) { return a.track < b.track; });
+  return out;
 }
 
 uint64_t Reader::start_pts() const {

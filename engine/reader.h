@@ -39,8 +39,10 @@ struct Position {
 
 class Reader {
  public:
+  // The Reader shows one track of the stream (SegmentReader): `track`.
   static Result<std::unique_ptr<Reader>> Open(Fs *fs, const std::string &store,
-                                              const std::string &stream, size_t cache_segments = 4);
+                                              const std::string &stream, size_t cache_segments = 4,
+                                              uint32_t track = 0);
   // Re-reads the catalog tail; *changed tells if the segment list changed.
   Status Refresh(bool *changed);
 
@@ -53,9 +55,18 @@ class Reader {
   // (deleted while being read); kNotFound if neither has it.
   Result<SegmentReader *> SegmentById(uint64_t id);
 
+  uint32_t track() const { return track_; }
+  // The stream's tracks: those of its first and last segments that can be
+  // read (a stream continued with other tracks plays those it has at each
+  // time), by track number. Opens those two segments (cache).
+  Result<std::vector<TrackMeta>> Tracks();
+
   // The keyframe for a seek to `pts`: kBefore = at or before (the first
   // keyframe of the stream if pts is earlier), kAfter = at or after,
-  // kNearest = the closer of the two. kNotFound on an empty stream or past
+  // kNearest = the closer of the two. On a track that does not lead its
+  // segments (audio beside video), the frame at or before `pts` may lie in
+  // the segment before or after the one whose time holds `pts` (frames are
+  // stored as they arrive): it is looked for there too. kNotFound on an empty stream or past
   // the end with kAfter.
   Result<Position> FindKeyframe(uint64_t pts, Snap snap);
   // The position after `p` (next segment's first frame at a segment end);
@@ -80,6 +91,7 @@ class Reader {
   std::string problem_;
   bool from_files_ = false;  // segments were added from the files
   size_t cache_max_ = 4;
+  uint32_t track_ = 0;
   std::list<std::pair<uint64_t, std::unique_ptr<SegmentReader>>> cache_;  // by id, MRU first
 };
 

@@ -121,9 +121,16 @@ Result<ScanResult> ScanRecords(File *f, uint64_t from, ScanMode mode) {
       r.damage.push_back(DamageSpan{off, p - off, r.entries.size()});
       off = p;
     }
-    if ((h.flags & kFlagConfig) && r.config.empty()) {
+    if (h.flags & kFlagConfig) {
+      uint32_t track = TrackOf(h.flags);
+      bool seen = false;
+      for (const TrackMeta &t : r.tracks) seen |= t.track == track;
       VDB_ASSIGN_OR_RETURN(const uint8_t *p, w.Get(off + kRecordHeaderSize, h.payload_size));
-      if (p) r.config.assign(reinterpret_cast<const char *>(p), h.payload_size);
+      if (p && !seen) {
+        std::string caps(reinterpret_cast<const char *>(p), h.payload_size);
+        if (r.config.empty()) r.config = caps;
+        r.tracks.push_back(TrackMeta{track, CodecOfCaps(caps), caps});
+      }
     }
     uint64_t end = h.pts == kNoTime ? h.dts : h.pts;
     if (end != kNoTime && h.duration != kNoTime) end += h.duration;

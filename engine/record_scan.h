@@ -18,6 +18,7 @@
 
 #include "file.h"
 #include "format.h"
+#include "segment_info.h"
 
 namespace vdb {
 
@@ -39,6 +40,7 @@ struct ScanResult {
   std::vector<DamageSpan> damage;  // kResync: damage with valid records after it
   uint64_t end_pts = kNoTime;      // max(pts + duration) over media records
   std::string config;              // payload of the first config record seen (the caps)
+  std::vector<TrackMeta> tracks;   // each track's first config record, in file order
   bool damaged() const { return !damage.empty(); }
 };
 

@@ -72,10 +72,12 @@ Status SaveDamage(Fs *fs, File *frames, const std::vector<DamageSpan> &spans) {
 // Writes a new frame file holding the caps record and every media record of
 // `entries` (read from `old`), the first after each cut marked DISCONT;
 // renames it over the old one. Returns the new entries (config first).
+// The lead track's caps record comes first (from `lead`), then the other records.
 Result<std::vector<IndexEntry>> RewriteFrames(Fs *fs, const std::string &dir, uint64_t id,
-                                              File *old, const std::string &caps,
+                                              File *old, const TrackMeta &lead,
                                               const std::vector<IndexEntry> &entries,
                                               const std::vector<bool> &cut_before) {
+  const std::string &caps = lead.caps;
   std::string path = FramesPath(dir, id);
   VDB_ASSIGN_OR_RETURN(TempFile t, CreateTemp(fs, path));
   std::string tmp = t.path;
@@ -97,12 +99,12 @@ Result<std::vector<IndexEntry>> RewriteFrames(Fs *fs, const std::string &dir, ui
     };
     RecordHeader ch;
     ch.payload_size = uint32_t(caps.size());
-    ch.flags = kFlagConfig;
+    ch.flags = WithTrack(kFlagConfig, lead.track);
     VDB_RETURN_IF_ERROR(put(ch, caps.data()));
     std::vector<uint8_t> buf;
     for (size_t i = 0; i < entries.size(); i++) {
       const IndexEntry &e = entries[i];
-      if (e.flags & kFlagConfig) continue;
+      if ((e.flags & kFlagConfig) && TrackOf(e.flags) == lead.track) continue;  // written above
       buf.resize(kRecordHeaderSize + e.size);
       VDB_ASSIGN_OR_RETURN(size_t got, old->ReadAt(e.offset, buf.data(), buf.size()));
       RecordHeader h;
@@ -180,7 +182,13 @@ Result<SegmentMeta> RebuildSegment(Fs *fs, const std::string &dir, uint64_t id,
   auto old_meta = ReadSegmentMeta(fs, dir, id);
   // The caps: the segment's own record, else (damaged) its metadata's.
   bool caps_record = !scan.entries.empty() && (scan.entries[0].flags & kFlagConfig);
-  std::string caps = caps_record ? scan.config : old_meta.ok() ? old_meta->caps : std::string();
+  // The lead track: the first record's, else (damaged) the metadata's.
+  TrackMeta lead;
+  if (caps_record)
+    lead = scan.tracks.front();
+  else if (old_meta.ok())
+    lead = old_meta->tracks.front();
+  std::string caps = lead.caps;
   size_t media = 0;
   for (const auto &e : scan.entries) media += !(e.flags & kFlagConfig);
   if (media == 0) {
@@ -211,7 +219,7 @@ Result<SegmentMeta> RebuildSegment(Fs *fs, const std::string &dir, uint64_t id,
     }
     VDB_RETURN_IF_ERROR(SaveDamage(fs, frames.get(), scan.damage));
     VDB_ASSIGN_OR_RETURN(entries,
-                         RewriteFrames(fs, dir, id, frames.get(), caps, entries, cut_before));
+                         RewriteFrames(fs, dir, id, frames.get(), lead, entries, cut_before));
     end = entries.back().offset + kRecordHeaderSize + entries.back().size;
   } else if (scan.trailing) {
     VDB_RETURN_IF_ERROR(frames->Truncate(scan.end));
@@ -225,7 +233,23 @@ Result<SegmentMeta> RebuildSegment(Fs *fs, const std::string &dir, uint64_t id,
   m.info.id = id;
   m.stream = stream;
   m.caps = caps;
-  if (m.codec.empty()) m.codec = CodecOfCaps(m.caps);
+  m.codec = CodecOfCaps(m.caps);
+  // Every track with a caps record left, the lead first; the metadata's
+  // caps for one whose record was damaged.
+  m.tracks = {lead};
+  for (const IndexEntry &e : entries) {
+    uint32_t track = TrackOf(e.flags);
+    bool have = false;
+    for (const TrackMeta &t : m.tracks) have |= t.track == track;
+    if (have) continue;
+    for (const auto *from : {&scan.tracks, old_meta.ok() ? &old_meta->tracks : nullptr})
+      if (from && !have)
+        for (const TrackMeta &t : *from)
+          if (t.track == track && !have) {
+            m.tracks.push_back(t);
+            have = true;
+          }
+  }
   m.info.state = SegmentState::kRecovered;
   m.info.bytes = end;
   m.info.frames = 0;

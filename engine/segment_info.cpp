@@ -44,7 +44,15 @@ std::string CodecOfCaps(const std::string &caps) {
   if (caps.rfind("video/x-h265", 0) == 0) return "h265";
   if (caps.rfind("video/x-av1", 0) == 0) return "av1";
   if (caps.rfind("video/x-vp9", 0) == 0) return "vp9";
+  if (caps.rfind("audio/mpeg", 0) == 0) return "aac";
+  if (caps.rfind("audio/x-opus", 0) == 0) return "opus";
+  if (caps.rfind("audio/x-alaw", 0) == 0) return "alaw";
+  if (caps.rfind("audio/x-mulaw", 0) == 0) return "mulaw";
   return caps.substr(0, caps.find_first_of(",; "));
+}
+
+bool IsAudioCodec(const std::string &codec) {
+  return codec == "aac" || codec == "opus" || codec == "alaw" || codec == "mulaw";
 }
 
 std::string SegmentMetaToJson(const SegmentMeta &m) {
@@ -67,6 +75,15 @@ std::string SegmentMetaToJson(const SegmentMeta &m) {
       {"bytes", m.info.bytes},
   };
   if (m.corrupt_offset != kNoTime) j["corrupt_offset"] = m.corrupt_offset;
+  if (!m.tracks.empty()) {
+    nlohmann::json tracks = nlohmann::json::array();
+    for (const TrackMeta &t : m.tracks)
+      tracks.push_back({{"track", t.track},
+                        {"codec", t.codec},
+                        {"caps", t.caps},
+                        {"caps_crc32c", crc32c(t.caps.data(), t.caps.size())}});
+    j["tracks"] = tracks;
+  }
   // Caps come from files: bytes that are not UTF-8 are replaced, never thrown.
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
@@ -105,6 +122,24 @@ Result<SegmentMeta> SegmentMetaFromJson(const std::string &json) {
     m.keyframes = Uint(j.at("keyframes"));
     m.info.bytes = Uint(j.at("bytes"));
     if (j.contains("corrupt_offset")) m.corrupt_offset = Uint(j["corrupt_offset"]);
+    if (j.contains("tracks")) {
+      const auto &tracks = j["tracks"];
+      if (!tracks.is_array() || tracks.size() > kMaxTrack + 1)
+        return Status(Code::kCorrupt, "metadata tracks are not a list of tracks");
+      for (const auto &t : tracks) {
+        TrackMeta tm;
+        uint64_t n = Uint(t.at("track"));
+        if (n > kMaxTrack) return Status(Code::kCorrupt, "metadata track number out of range");
+        tm.track = uint32_t(n);
+        tm.codec = t.at("codec").get<std::string>();
+        tm.caps = t.at("caps").get<std::string>();
+        if (tm.caps.size() > kMaxCapsSize ||
+            Uint(t.at("caps_crc32c")) != crc32c(tm.caps.data(), tm.caps.size()))
+          return Status(Code::kCorrupt, "metadata track caps do not match their checksum");
+        m.tracks.push_back(std::move(tm));
+      }
+    }
+    if (m.tracks.empty()) m.tracks.push_back(TrackMeta{0, m.codec, m.caps});
     return m;
   } catch (const nlohmann::json::exception &e) {
     return Status(Code::kCorrupt, std::string("metadata field: ") + e.what());

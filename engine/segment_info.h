@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "file.h"
 #include "format.h"
@@ -35,11 +36,26 @@ struct SegmentInfo {
   }
 };
 
+// One track of a segment: its number (record flags bits 8..15) and caps.
+struct TrackMeta {
+  uint32_t track = 0;
+  std::string codec;  // CodecOfCaps(caps)
+  std::string caps;
+  bool operator==(const TrackMeta &o) const {
+    return track == o.track && codec == o.codec && caps == o.caps;
+  }
+};
+
 struct SegmentMeta {
   SegmentInfo info;
   std::string stream;
-  std::string codec;  // "h264", "h265", "av1", "vp9"
+  // The lead track: the segment's first record, whose keyframes cut segments.
+  std::string codec;  // "h264", "h265", "av1", "vp9", "aac", "opus", "alaw", "mulaw"
   std::string caps;   // full GStreamer caps string incl. codec_data
+  // Every track, the lead first (format 2; for version 1 metadata: the lead
+  // track only, number 0). Tracks whose caps came after the segment opened
+  // are listed when it is sealed.
+  std::vector<TrackMeta> tracks;
   uint64_t first_dts = kNoTime;
   uint64_t keyframes = 0;
   uint64_t corrupt_offset = kNoTime;  // recovery found damage here (kNoTime: none)
@@ -47,9 +63,12 @@ struct SegmentMeta {
 };
 
 std::string SegmentMetaToJson(const SegmentMeta &m);
+// True for the audio codecs vdb stores.
+bool IsAudioCodec(const std::string &codec);
 
-// The codec name stored in metadata ("h264", "h265", "av1", "vp9") for a caps string; the
-// media type itself for one vdb does not name.
+// The codec name stored in metadata ("h264", "h265", "av1", "vp9", "aac",
+// "opus", "alaw", "mulaw") for a caps string; the media type itself for one
+// vdb does not name.
 std::string CodecOfCaps(const std::string &caps);
 Result<SegmentMeta> SegmentMetaFromJson(const std::string &json);
 // Reads and parses <dir>/<id>.json (at most kMaxMetaFileSize bytes); kCorrupt

@@ -23,11 +23,13 @@ Result<std::string> ReadCaps(File *f, const IndexEntry &e) {
 }  // namespace
 
 Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(Fs *fs, const std::string &dir,
-                                                           const SegmentInfo &info) {
+                                                           const SegmentInfo &info,
+                                                           uint32_t track) {
   std::unique_ptr<SegmentReader> r(new SegmentReader());
   r->fs_ = fs;
   r->dir_ = dir;
   r->info_ = info;
+  r->track_ = track;
   std::string fpath = FramesPath(dir, info.id);
   VDB_ASSIGN_OR_RETURN(r->frames_, fs->Open(fpath, OpenMode::kRead));
   // A damaged header (bad CRC) costs nothing: the records are self-describing.
@@ -66,23 +68,10 @@ Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(Fs *fs, const std::st
       }
     }
   }
+  // The first record is a caps record: an index that says otherwise is not believed.
   if (entries.empty() || !(entries[0].flags & kFlagConfig)) {
     entries.clear();
     r->end_ = kFileHeaderSize;
-  }
-  // The config record (caps) is entry 0.
-  if (!entries.empty()) {
-    auto caps = ReadCaps(r->frames_.get(), entries[0]);
-    if (caps.ok()) {
-      r->caps_ = caps.value();
-    } else {
-      // The metadata holds the same caps: a damaged caps record costs nothing.
-      auto meta = ReadSegmentMeta(fs, dir, info.id);
-      if (!meta.ok() || meta->caps.empty())
-        return Status(Code::kCorrupt, caps.status().message() + ", and so is its metadata");
-      r->caps_ = meta->caps;
-    }
-    entries.erase(entries.begin());
   }
   r->AddEntries(entries);
   if (r->end_ < fsize) {
@@ -90,7 +79,6 @@ Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(Fs *fs, const std::st
     r->index_rebuilt_ = true;
     VDB_ASSIGN_OR_RETURN(ScanResult tail,
                          ScanRecords(r->frames_.get(), r->end_, ScanMode::kStopAtDamage));
-    if (r->end_ == kFileHeaderSize && !tail.config.empty()) r->caps_ = tail.config;
     r->AddEntries(tail.entries);
     r->end_ = tail.end;
     // A sealed segment's records run to the end of the file. If they do not
@@ -99,32 +87,83 @@ Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(Fs *fs, const std::st
     if (info.sealed() && r->end_ < fsize) {
       VDB_ASSIGN_OR_RETURN(ScanResult full,
                            ScanRecords(r->frames_.get(), kFileHeaderSize, ScanMode::kResync));
-      r->entries_.clear();
-      r->keys_.clear();
-      r->damage_.clear();
-      if (!full.config.empty()) r->caps_ = full.config;
+      r->Reset();
       r->AddEntries(full.entries, full.damage);
       r->end_ = full.end;
     }
   }
-  if (r->caps_.empty()) {
-    // No intact caps record at the start: the metadata's caps, if any.
-    auto meta = ReadSegmentMeta(fs, dir, info.id);
-    if (!meta.ok() || meta->caps.empty())
-      return Status(Code::kCorrupt, fpath + ": no intact caps record and no metadata");
-    r->caps_ = meta->caps;
-  }
+  VDB_RETURN_IF_ERROR(r->LoadCaps());
   return r;
+}
+
+void SegmentReader::Reset() {
+  entries_.clear();
+  keys_.clear();
+  damage_.clear();
+  configs_.clear();
+  tracks_.clear();
+  caps_.clear();
+  lead_known_ = false;
+}
+
+Status SegmentReader::LoadCaps() {
+  Result<SegmentMeta> meta = Status(Code::kNotFound, "");
+  bool meta_read = false;
+  auto from_meta = [&](uint32_t track) -> const TrackMeta * {
+    if (!meta_read) meta = ReadSegmentMeta(fs_, dir_, info_.id);
+    meta_read = true;
+    if (meta.ok())
+      for (const TrackMeta &t : meta->tracks)
+        if (t.track == track && !t.caps.empty()) return &t;
+    return nullptr;
+  };
+  for (const IndexEntry &e : configs_) {
+    uint32_t track = TrackOf(e.flags);
+    bool known = false;
+    for (const TrackMeta &t : tracks_) known |= t.track == track;
+    if (known) continue;  // a track's first caps record is the one that counts
+    auto caps = ReadCaps(frames_.get(), e);
+    if (caps.ok()) {
+      tracks_.push_back(TrackMeta{track, CodecOfCaps(caps.value()), caps.value()});
+    } else if (const TrackMeta *t = from_meta(track)) {
+      // The metadata holds the same caps: a damaged caps record costs nothing.
+      tracks_.push_back(*t);
+    } else if (track == track_) {
+      return Status(Code::kCorrupt, caps.status().message() + ", and so is its metadata");
+    }
+  }
+  configs_.clear();
+  for (const TrackMeta &t : tracks_)
+    if (t.track == track_) caps_ = t.caps;
+  if (caps_.empty() && (!entries_.empty() || !lead_known_)) {
+    // No intact caps record for this track: the metadata's caps, if any.
+    const TrackMeta *t = from_meta(track_);
+    if (!t)
+      return Status(Code::kCorrupt, frames_->path() + ": no intact caps record for track " +
+                                        std::to_string(track_) + " and no metadata");
+    caps_ = t->caps;
+    tracks_.push_back(*t);
+  }
+  if (!lead_known_ && meta_read && meta.ok()) lead_ = meta->tracks.front().track;
+  return Status::Ok();
 }
 
 void SegmentReader::AddEntries(const std::vector<IndexEntry> &es,
                                const std::vector<DamageSpan> &damage) {
   size_t d = 0;
-  uint64_t pending = 0;  // damaged bytes before the next media frame
+  uint64_t pending = 0;  // damaged bytes before the next media frame of the track
   for (size_t i = 0; i < es.size(); i++) {
     for (; d < damage.size() && damage[d].before == i; d++) pending += damage[d].size;
     const IndexEntry &e = es[i];
-    if (e.flags & kFlagConfig) continue;
+    if (e.flags & kFlagConfig) {
+      if (!lead_known_ && e.offset == kFileHeaderSize) {
+        lead_ = TrackOf(e.flags);
+        lead_known_ = true;
+      }
+      configs_.push_back(e);
+      continue;
+    }
+    if (TrackOf(e.flags) != track_) continue;
     if (pending) {
       MarkDamage(entries_.size(), pending);
       pending = 0;
@@ -159,10 +198,9 @@ Status SegmentReader::Refresh() {
   // there. A sealed one is complete: skip damage and go on.
   ScanMode mode = info_.sealed() ? ScanMode::kResync : ScanMode::kStopAtDamage;
   VDB_ASSIGN_OR_RETURN(ScanResult s, ScanRecords(frames_.get(), end_, mode));
-  if (end_ == kFileHeaderSize && !s.config.empty()) caps_ = s.config;
   AddEntries(s.entries, s.damage);
   end_ = s.end;
-  return Status::Ok();
+  return LoadCaps();
 }
 
 long SegmentReader::KeyAtOrBefore(uint64_t pts) const {
@@ -193,26 +231,38 @@ Status SegmentReader::Read(size_t first, size_t count, std::vector<uint8_t> *buf
   if (count == 0) return Status::Ok();
   if (first + count > entries_.size())
     return Status(Code::kInvalidArgument, "frame range past the end of the segment");
-  const IndexEntry &a = entries_[first], &b = entries_[first + count - 1];
-  uint64_t start = a.offset, stop = b.offset + kRecordHeaderSize + b.size;
-  buf->resize(size_t(stop - start));
-  VDB_ASSIGN_OR_RETURN(size_t got, frames_->ReadAt(start, buf->data(), buf->size()));
+  // One read per run of adjacent records (all of them, with one track): the
+  // records of other tracks between them are not read.
+  size_t total = 0;
+  for (size_t i = first; i < first + count; i++) total += kRecordHeaderSize + entries_[i].size;
+  buf->resize(total);
   out->reserve(count);
-  for (size_t i = first; i < first + count; i++) {
-    const IndexEntry &e = entries_[i];
-    size_t at = size_t(e.offset - start);
-    FrameView v;
-    const uint8_t *p = buf->data() + at;
-    if (at + kRecordHeaderSize + e.size > got || !DecodeRecordHeader(p, &v.header) ||
-        v.header.payload_size != e.size || !RecordCrcMatches(p, v.header, p + kRecordHeaderSize)) {
-      MarkDamage(i, kRecordHeaderSize + e.size);
-      return Status(Code::kCorrupt,
-                    frames_->path() +
-                        (at + kRecordHeaderSize + e.size > got ? ": truncated" : ": damaged") +
-                        " record at offset " + std::to_string(e.offset));
+  size_t at = 0;
+  for (size_t i = first; i < first + count;) {
+    size_t j = i + 1, len = kRecordHeaderSize + entries_[i].size;
+    while (j < first + count && entries_[j].offset == entries_[j - 1].offset + kRecordHeaderSize +
+                                                          entries_[j - 1].size) {
+      len += kRecordHeaderSize + entries_[j].size;
+      j++;
     }
-    v.data_offset = at + kRecordHeaderSize;
-    out->push_back(v);
+    VDB_ASSIGN_OR_RETURN(size_t got, frames_->ReadAt(entries_[i].offset, buf->data() + at, len));
+    size_t run_at = at;
+    for (; i < j; i++) {
+      const IndexEntry &e = entries_[i];
+      FrameView v;
+      const uint8_t *p = buf->data() + at;
+      bool whole = at - run_at + kRecordHeaderSize + e.size <= got;
+      if (!whole || !DecodeRecordHeader(p, &v.header) || v.header.payload_size != e.size ||
+          TrackOf(v.header.flags) != track_ ||
+          !RecordCrcMatches(p, v.header, p + kRecordHeaderSize)) {
+        MarkDamage(i, kRecordHeaderSize + e.size);
+        return Status(Code::kCorrupt, frames_->path() + (whole ? ": damaged" : ": truncated") +
+                                          " record at offset " + std::to_string(e.offset));
+      }
+      v.data_offset = at + kRecordHeaderSize;
+      out->push_back(v);
+      at += kRecordHeaderSize + e.size;
+    }
   }
   return Status::Ok();
 }

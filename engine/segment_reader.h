@@ -22,6 +22,14 @@
 // Read() returns frames only after checking their CRC: damage is kCorrupt
 // with the offset, never data.
 //
+// Tracks (format 2): a SegmentReader shows one track of the segment, the
+// `track` given to Open: frame indices, keyframes and damage points are
+// that track's. Its caps come from that track's caps record (anywhere
+// before its first frame). A segment without frames of the track has
+// size() 0 and no caps. tracks() lists the caps of every track the segment
+// holds; lead_track() is the track of its first record, whose keyframes
+// start segments.
+//
 // Thread rules: one thread at a time.
 #pragma once
 
@@ -44,14 +52,17 @@ struct FrameView {
 class SegmentReader {
  public:
   static Result<std::unique_ptr<SegmentReader>> Open(Fs *fs, const std::string &dir,
-                                                     const SegmentInfo &info);
+                                                     const SegmentInfo &info, uint32_t track = 0);
   // Picks up records appended since Open/last Refresh (live segments).
   Status Refresh();
 
   // As the catalog said when the segment was opened (or last updated).
   const SegmentInfo &info() const { return info_; }
   void set_info(const SegmentInfo &info) { info_ = info; }
-  const std::string &caps() const { return caps_; }
+  const std::string &caps() const { return caps_; }  // of track(); "" if it has no frames here
+  uint32_t track() const { return track_; }
+  uint32_t lead_track() const { return lead_; }
+  const std::vector<TrackMeta> &tracks() const { return tracks_; }
   size_t size() const { return entries_.size(); }  // media frames
   const IndexEntry &entry(size_t i) const { return entries_[i]; }
   bool index_rebuilt() const { return index_rebuilt_; }
@@ -81,7 +92,12 @@ class SegmentReader {
  private:
   SegmentReader() = default;
   // Appends media entries; damage spans (indices into es) become damage points.
+  // Config records are noted (LoadCaps reads them); other tracks' frames skipped.
   void AddEntries(const std::vector<IndexEntry> &es, const std::vector<DamageSpan> &damage = {});
+  // Reads the caps records noted since the last call (the metadata's caps
+  // stand in for a damaged one). kCorrupt if this track's are unreadable.
+  Status LoadCaps();
+  void Reset();
   void MarkDamage(size_t frame, uint64_t bytes);
 
   Fs *fs_ = nullptr;
@@ -89,7 +105,11 @@ class SegmentReader {
   SegmentInfo info_;
   std::unique_ptr<File> frames_;
   std::string caps_;
-  std::vector<IndexEntry> entries_;                  // media frames only
+  uint32_t track_ = 0, lead_ = 0;
+  bool lead_known_ = false;
+  std::vector<TrackMeta> tracks_;                    // caps read so far, in file order
+  std::vector<IndexEntry> configs_;                  // caps records not read yet
+  std::vector<IndexEntry> entries_;                  // media frames of track_ only
   std::vector<uint32_t> keys_;                       // indices into entries_ of keyframes
   std::vector<std::pair<size_t, uint64_t>> damage_;  // (frame, bytes) damage points, sorted
   uint64_t end_ = 0;                                 // frame file offset past the last known record

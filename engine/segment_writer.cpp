@@ -52,8 +52,10 @@ Result<std::unique_ptr<SegmentWriter>> SegmentWriter::Create(Fs *fs, const std::
   w->frames_size_ = w->written_ = w->index_size_ = kFileHeaderSize;
   w->wbuf_.reserve(kWriteBuffer);
   w->flush_interval_ = flush_interval;
-  VDB_RETURN_IF_ERROR(
-      w->AppendRecord(kFlagConfig, kNoTime, kNoTime, kNoTime, meta.caps.data(), meta.caps.size()));
+  if (w->meta_.tracks.empty()) w->meta_.tracks.push_back(TrackMeta{0, meta.codec, meta.caps});
+  for (const TrackMeta &t : w->meta_.tracks)
+    VDB_RETURN_IF_ERROR(w->AppendRecord(WithTrack(kFlagConfig, t.track), kNoTime, kNoTime, kNoTime,
+                                        t.caps.data(), t.caps.size()));
   w->meta_.info.bytes = w->frames_size_;
   VDB_RETURN_IF_ERROR(w->FlushFrames());
   VDB_RETURN_IF_ERROR(w->FlushIndex());
@@ -108,10 +110,27 @@ Status SegmentWriter::FlushFrames() {
   return WriteOut(frames_.get(), &wbuf_, &written_);
 }
 
+bool SegmentWriter::HasTrack(uint32_t track) const {
+  for (const TrackMeta &t : meta_.tracks)
+    if (t.track == track) return true;
+  return false;
+}
+
+Status SegmentWriter::AddTrack(const TrackMeta &track) {
+  if (HasTrack(track.track) || track.track > kMaxTrack)
+    return Status(Code::kInvalidArgument,
+                  "segment already has track " + std::to_string(track.track));
+  VDB_RETURN_IF_ERROR(AppendRecord(WithTrack(kFlagConfig, track.track), kNoTime, kNoTime, kNoTime,
+                                   track.caps.data(), track.caps.size()));
+  meta_.tracks.push_back(track);
+  meta_.info.bytes = frames_size_;
+  return Status::Ok();
+}
+
 Status SegmentWriter::Append(const Frame &f) {
   undo_ = Undo{meta_.info, meta_.first_dts, meta_.keyframes};
-  VDB_RETURN_IF_ERROR(
-      AppendRecord(f.flags & ~kFlagConfig, f.pts, f.dts, f.duration, f.data, f.size));
+  VDB_RETURN_IF_ERROR(AppendRecord(WithTrack(f.flags & ~kFlagConfig, f.track), f.pts, f.dts,
+                                   f.duration, f.data, f.size));
   SegmentInfo &info = meta_.info;
   if (info.frames == 0) {
     info.first_pts = f.pts;

@@ -31,17 +31,23 @@ struct Frame {
   uint64_t pts = kNoTime;
   uint64_t dts = kNoTime;
   uint64_t duration = kNoTime;
-  uint32_t flags = 0;  // kFlag*
+  uint32_t flags = 0;  // kFlag* (the track bits are taken from `track`)
   uint64_t utc = 0;    // wall clock of pts (UTC ns); 0: unknown
+  uint32_t track = 0;  // 0: video (or the only track); audio_N: N + 1
 };
 
 class SegmentWriter {
  public:
-  // Creates <id>.vdbf/.vdbi/.json in `dir`; the first record is the caps.
+  // Creates <id>.vdbf/.vdbi/.json in `dir`; the first records are the caps
+  // of meta.tracks, the lead track first (meta.caps as track 0 if none).
   static Result<std::unique_ptr<SegmentWriter>> Create(Fs *fs, const std::string &dir,
                                                        const SegmentMeta &meta,
                                                        uint64_t flush_interval);
   Status Append(const Frame &f);
+  // Appends the caps record of a track that was not in the segment yet, for
+  // its frames that follow. kInvalidArgument if the segment has the track.
+  Status AddTrack(const TrackMeta &track);
+  bool HasTrack(uint32_t track) const;
   // Writes buffered records to the frame file (not durable yet).
   Status FlushFrames();
   // Makes the frame file durable (not the index).

@@ -35,11 +35,14 @@ Status PrepareStore(Fs *fs, const std::string &store, bool create) {
         return Status(Code::kUnsupported, store + " was written by vdb format version " +
                                               std::to_string(v) + "; this build reads up to " +
                                               std::to_string(kFormatVersion));
+      // A writer of a newer version marks the store as such: older readers
+      // then refuse it with a clear message instead of meeting newer files.
+      if (!create || v == kFormatVersion) return Status::Ok();
+    } else if (!create) {
+      // Damaged. Every file header carries its own version, so readers go on;
+      // a writer writes the marker again.
       return Status::Ok();
     }
-    // Damaged. Every file header carries its own version, so readers go on;
-    // a writer writes the marker again.
-    if (!create) return Status::Ok();
   } else if (data.status().code() == Code::kCorrupt) {
     return data.status();  // not a regular file, or huge: not ours to replace
   } else if (data.status().code() != Code::kNotFound) {

@@ -45,11 +45,12 @@ Result<std::unique_ptr<Writer>> Writer::Open(Fs *fs, const std::string &store,
     st = w->Recover(report);
   }
   VDB_RETURN_IF_ERROR(st);
-  // The codec the stream holds: a stream keeps one codec for its life.
+  // The codec each track holds: a track keeps one codec for the stream's life.
   const auto &segs = w->catalog_.segments();
-  for (auto it = segs.rbegin(); it != segs.rend() && w->stream_codec_.empty(); ++it) {
+  for (auto it = segs.rbegin(); it != segs.rend() && w->stream_codecs_.empty(); ++it) {
     auto meta = ReadSegmentMeta(fs, w->dir_, it->id);
-    if (meta.ok()) w->stream_codec_ = meta->codec;
+    if (meta.ok())
+      for (const TrackMeta &t : meta->tracks) w->stream_codecs_[t.track] = t.codec;
   }
   return w;
 }
@@ -296,19 +297,37 @@ Writer::EventDispatch::~EventDispatch() {
 }
 
 Status Writer::SetCaps(const std::string &codec, const std::string &caps) {
+  return SetTrackCaps(0, codec, caps);
+}
+
+Status Writer::SetTrackCaps(uint32_t track, const std::string &codec, const std::string &caps) {
   EventDispatch dispatch(this);  // after the lock is released
   std::lock_guard<std::mutex> l(mu_);
-  if (caps == caps_) return Status::Ok();
+  if (track > kMaxTrack)
+    return Status(Code::kInvalidArgument, "track " + std::to_string(track) + " out of range");
+  auto cur = tracks_.find(track);
+  if (cur != tracks_.end() && cur->second.caps == caps) return Status::Ok();
   if (caps.size() > kMaxCapsSize)
     return Status(Code::kInvalidArgument,
                   "caps of " + std::to_string(caps.size()) + " bytes exceed the 1 MiB limit");
-  if (!stream_codec_.empty() && codec != stream_codec_)
-    return Status(Code::kInvalidArgument,
-                  "stream '" + stream_ + "' holds " + stream_codec_ + ", not " + codec);
-  stream_codec_ = codec;
-  codec_ = codec;
-  caps_ = caps;
-  return SealLocked();
+  auto held = stream_codecs_.find(track);
+  if (held != stream_codecs_.end() && codec != held->second)
+    return Status(Code::kInvalidArgument, "stream '" + stream_ + "' holds " + held->second +
+                                              (track ? " on track " + std::to_string(track) : "") +
+                                              ", not " + codec);
+  stream_codecs_[track] = codec;
+  tracks_[track] = TrackMeta{track, codec, caps};
+  if (track == lead_) return SealLocked();
+  if (seg_ && seg_->HasTrack(track)) {  // new caps: from the next segment on
+    stale_.insert(track);
+    split_ = true;
+  }
+  return Status::Ok();
+}
+
+void Writer::SetLeadTrack(uint32_t track) {
+  std::lock_guard<std::mutex> l(mu_);
+  lead_ = track;
 }
 
 void Writer::Split() {
@@ -333,7 +352,7 @@ bool Writer::RotationDue() const {
 
 bool Writer::StartsSegment(const Frame &f) const {
   std::lock_guard<std::mutex> l(mu_);
-  return (f.flags & kFlagKey) && (!seg_ || DueLocked(&f));
+  return (f.flags & kFlagKey) && f.track == lead_ && (!seg_ || DueLocked(&f));
 }
 
 Status Writer::Append(const Frame &f) {
@@ -341,10 +360,28 @@ Status Writer::Append(const Frame &f) {
   std::lock_guard<std::mutex> l(mu_);
   if (f.pts == kNoTime && f.dts == kNoTime)
     return Status(Code::kInvalidArgument, "frame has no timestamp");
-  if (f.dts != kNoTime && last_dts_ != kNoTime && f.dts < last_dts_)
+  auto last = last_dts_.find(f.track);
+  if (f.dts != kNoTime && last != last_dts_.end() && f.dts < last->second)
     return Status(Code::kInvalidArgument, "decode timestamps go backwards");
+  bool lead = f.track == lead_;
+  if (!lead) {
+    if (!seg_)
+      return Status(
+          Code::kInvalidArgument,
+          "no segment open: a segment starts at a keyframe of track " + std::to_string(lead_));
+    if (stale_.count(f.track))
+      return Status(Code::kInvalidArgument, "track " + std::to_string(f.track) +
+                                                " has new caps: its frames resume with the "
+                                                "next segment");
+    if (!seg_->HasTrack(f.track)) {
+      auto t = tracks_.find(f.track);
+      if (t == tracks_.end())
+        return Status(Code::kInvalidArgument, "no caps set for track " + std::to_string(f.track));
+      VDB_RETURN_IF_ERROR(seg_->AddTrack(t->second));
+    }
+  }
   bool key = f.flags & kFlagKey;
-  if (seg_ && key && DueLocked(&f)) VDB_RETURN_IF_ERROR(SealLocked());
+  if (seg_ && lead && key && DueLocked(&f)) VDB_RETURN_IF_ERROR(SealLocked());
   uint64_t t = f.pts != kNoTime ? f.pts : f.dts;
   // Interval mode: make what came before durable first, so that a failed
   // sync fails this frame and stores nothing of it.
@@ -370,13 +407,15 @@ Status Writer::Append(const Frame &f) {
   } else {
     frames_since_sync_++;
   }
-  if (f.dts != kNoTime) last_dts_ = f.dts;
+  if (f.dts != kNoTime) last_dts_[f.track] = f.dts;
   if (last_sync_pts_ == kNoTime) last_sync_pts_ = t;
   return Status::Ok();
 }
 
 Status Writer::StartSegment(const Frame &f) {
-  if (caps_.empty()) return Status(Code::kInvalidArgument, "no caps set before the first frame");
+  auto lead = tracks_.find(lead_);
+  if (lead == tracks_.end())
+    return Status(Code::kInvalidArgument, "no caps set before the first frame");
   if (!(f.flags & kFlagKey))
     return Status(Code::kInvalidArgument, "a segment must start with a keyframe");
   if (f.pts == kNoTime) return Status(Code::kInvalidArgument, "keyframe has no pts");
@@ -389,8 +428,11 @@ Status Writer::StartSegment(const Frame &f) {
   m.info.first_pts = f.pts;
   m.info.utc_start = f.utc;
   m.stream = stream_;
-  m.codec = codec_;
-  m.caps = caps_;
+  m.codec = lead->second.codec;
+  m.caps = lead->second.caps;
+  m.tracks.push_back(lead->second);  // the lead track's caps record comes first
+  for (const auto &t : tracks_)
+    if (t.first != lead_) m.tracks.push_back(t.second);
   // Files first, with their headers and caps, then the catalog record: a
   // reader that sees the record finds a readable segment. Not synced: if the
   // record is lost, recovery finds the files (a newer id than the catalog's).
@@ -407,6 +449,7 @@ Status Writer::StartSegment(const Frame &f) {
   catalog_.Apply(CatalogOp::kOpen, m.info);
   seg_ = std::move(w).value();
   split_ = false;
+  stale_.clear();
   last_sync_pts_ = kNoTime;
   pending_.emplace_back(SegmentEvent::kOpened, seg_->meta());
   return Status::Ok();

@@ -66,14 +66,28 @@ class Writer {
                                               const WriterOptions &options, RecoveryReport *report);
   ~Writer();  // Close()s; errors are lost: call Close() to see them.
 
-  // Caps of the frames that follow. Different caps close the current segment;
-  // the next segment starts at the next keyframe with these caps. A stream
-  // holds one codec for its life: another codec is kInvalidArgument (record
-  // it into another stream), so every reader can play the stream through.
+  // Caps of the frames that follow on track 0 (SetTrackCaps(0, ...)).
   Status SetCaps(const std::string &codec, const std::string &caps);
-  // Appends a frame. kInvalidArgument if it cannot start a segment (not a
-  // keyframe, no caps yet) or its timestamps go backwards; nothing is written
-  // then. I/O errors leave the store valid and the call may be retried.
+  // Caps of the frames that follow on `track` (0..kMaxTrack). On the lead
+  // track, different caps close the current segment and the next starts at
+  // the next keyframe with these caps. On another track they take effect
+  // at the next segment: its frames until then are refused
+  // (kInvalidArgument), the segment is due to rotate (RotationDue). A track
+  // holds one codec for the stream's life: another codec is
+  // kInvalidArgument (record it into another stream), so every reader can
+  // play the stream through.
+  Status SetTrackCaps(uint32_t track, const std::string &codec, const std::string &caps);
+  // The track whose keyframes start segments (default 0, the video track;
+  // an audio-only recording leads with its audio track, every frame of
+  // which is a keyframe). Call before the first frame.
+  void SetLeadTrack(uint32_t track);
+  // Appends a frame of track frame.track. kInvalidArgument if it cannot
+  // start a segment (not a keyframe of the lead track, no caps yet), if its
+  // track has no caps or new caps waiting for the next segment, or if its
+  // decode timestamps go backwards on its track; nothing is written then.
+  // Frames of the other tracks go into the open segment as they come (the
+  // caps record of a track comes before its first frame in each segment). I/O errors leave the
+  // store valid and the call may be retried.
   Status Append(const Frame &frame);
   // The next keyframe starts a new segment.
   void Split();
@@ -142,10 +156,12 @@ class Writer {
   Catalog catalog_;
   std::unique_ptr<CatalogFile> catalog_file_;
   std::unique_ptr<SegmentWriter> seg_;
-  std::string codec_, caps_;
-  std::string stream_codec_;  // the codec the stream holds (from its segments)
+  std::map<uint32_t, TrackMeta> tracks_;           // caps of the frames that follow, per track
+  std::map<uint32_t, std::string> stream_codecs_;  // the codec each track holds (its segments)
+  std::set<uint32_t> stale_;                       // tracks whose caps wait for the next segment
+  uint32_t lead_ = 0;
   bool split_ = false;
-  uint64_t last_dts_ = kNoTime;
+  std::map<uint32_t, uint64_t> last_dts_;  // per track
   uint64_t last_sync_pts_ = kNoTime;
   uint64_t frames_since_sync_ = 0;
   uint64_t frames_synced_ = 0;
