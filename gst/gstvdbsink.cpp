@@ -2,21 +2,34 @@
  * SECTION:element-vdbsink
  * @title: vdbsink
  *
- * Records H.264 (byte-stream, avc or avc3), H.265 (byte-stream, hvc1 or
- * hev1) — one access unit per buffer — AV1 (obu-stream, one temporal unit
- * per buffer) or VP9 frames into a vdb store: segments of a frame file and
- * an index, each starting at a keyframe with the codec headers it needs
- * (SPS/PPS, VPS/SPS/PPS or the AV1 sequence header, inserted if the
- * keyframe lacks them), written as frames arrive. The store survives a crash: the next writer
- * recovers it, losing at most the last #GstVdbSink:sync-interval of footage.
+ * Records video — H.264 (byte-stream, avc or avc3), H.265 (byte-stream,
+ * hvc1 or hev1) — one access unit per buffer — AV1 (obu-stream, one
+ * temporal unit per buffer) or VP9 — and the audio recorded with it — AAC
+ * (raw with codec_data, or ADTS), Opus, G.711 A-law or µ-law — into a vdb
+ * store: segments of a frame file and an index, each starting at a video
+ * keyframe with the codec headers it needs (SPS/PPS, VPS/SPS/PPS or the AV1
+ * sequence header, inserted if the keyframe lacks them), written as frames
+ * arrive, audio interleaved as it comes. The store survives a crash: the
+ * next writer recovers it, losing at most the last
+ * #GstVdbSink:sync-interval of footage.
+ *
+ * Pads are requested as with splitmuxsink: `video` (linking an encoder to
+ * `vdbsink` requests it) and `audio_%u` (track N + 1 of the stream for
+ * `audio_N`). Without a video pad, the first audio pad leads: segments are
+ * cut by time. A stream may be continued with other tracks; a track keeps
+ * its codec for the stream's life (another codec is an error: record it into
+ * another stream). EOS is posted when every pad has received EOS.
  *
  * ## Example launch lines
  * |[
  * gst-launch-1.0 -e videotestsrc is-live=true ! x264enc tune=zerolatency ! h264parse ! \
  *     vdbsink location=/var/lib/vdb stream=cam1 max-segment-time=60000000000
  * gst-launch-1.0 -e v4l2src ! videoconvert ! vp9enc deadline=1 ! vdbsink location=store
- * gst-launch-1.0 -e rtspsrc location=rtsp://camera/main ! rtph265depay ! h265parse ! \
- *     vdbsink location=/var/lib/vdb stream=cam2
+ * gst-launch-1.0 -e rtspsrc location=rtsp://camera/main name=r \
+ *     r. ! rtph265depay ! h265parse ! vdbsink name=rec location=/var/lib/vdb stream=cam2 \
+ *     r. ! rtppcmadepay ! rec.audio_0
+ * gst-launch-1.0 -e videotestsrc is-live=true ! x264enc tune=zerolatency ! rec.video \
+ *     audiotestsrc is-live=true ! opusenc ! rec.audio_0 vdbsink name=rec location=store
  * ]|
  *
  * Element messages posted on the bus: `vdbsink-segment-opened`,
@@ -30,13 +43,13 @@
 #include <gst/video/video.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
+#include <vector>
 
 #include "codec_headers.h"
+#include "sink_housekeeper.h"
 #include "writer.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_vdb_sink_debug);
@@ -59,6 +72,7 @@ GST_DEBUG_CATEGORY_STATIC(gst_vdb_sink_debug);
  * most this long after they arrived, in wall-clock time: a live source's
  * frames are written almost one by one, a fast one's in 64 KiB batches. */
 #define FLUSH_PERIOD_MS 10
+#define MAX_AUDIO_PADS 254 /* tracks 1..255 */
 
 enum {
   PROP_0,
@@ -79,40 +93,46 @@ enum {
 enum { SIGNAL_SPLIT_NOW, SIGNAL_SYNC, LAST_SIGNAL };
 static guint gst_vdb_sink_signals[LAST_SIGNAL];
 
+/* One requested pad: a track of the stream. */
+struct VdbSinkTrack {
+  GstPad *pad = nullptr; /* owned by the element */
+  guint32 track = 0;     /* 0: video; audio_N: N + 1 */
+  bool video = false;
+  vdb::CodecHeaders headers; /* in-band headers of the current caps */
+  bool has_caps = false;
+  bool eos = false;
+  GstSegment segment;                     /* the pad's, for its running time */
+  guint64 last_in = GST_CLOCK_TIME_NONE;  /* last input pts (or dts) */
+  guint64 last_dts = GST_CLOCK_TIME_NONE; /* last stored dts */
+};
+
 /* Everything C++ lives here; created in init, destroyed in finalize. */
 struct VdbSinkState {
   /* Set in start() and cleared in stop() under wmu; action signals and
    * property changes from other threads take a reference through
    * writer_ref(), so stop() never pulls the writer from under them. The
-   * streaming and housekeeping threads use it directly: they do not run
-   * across start() and stop(). */
+   * streaming threads use it directly: they do not run across start() and
+   * stop(). */
   std::shared_ptr<vdb::Writer> writer;
   std::mutex wmu;
-  vdb::CodecHeaders headers; /* in-band headers of the current caps */
-  /* Stream timeline: stored time = input time + shift. */
+  /* Serialises the pads' streaming threads, and guards tracks. */
+  std::mutex smu;
+  std::vector<std::unique_ptr<VdbSinkTrack>> tracks;
+  guint32 lead = 0; /* the track whose keyframes start segments */
+  /* Stream timeline: stored time = input time + shift (every track). */
   bool run_started = false;
   guint64 shift = 0;
-  guint64 last_in = GST_CLOCK_TIME_NONE;  /* last input pts (or dts) */
-  guint64 last_dts = GST_CLOCK_TIME_NONE; /* last stored dts */
   guint64 utc_base = 0, utc_base_pts = 0;
   bool need_key = false;
   std::atomic<bool> key_requested{false}; /* also cleared by split-now */
   guint64 untimed_dropped = 0;            /* frames dropped for lack of any timestamp */
   bool warned_no_headers = false;
   std::atomic<guint> key_request_count{0};
-  /* Housekeeping thread: timed flushes and retention. */
-  std::thread housekeeping;
-  std::mutex rmu;
-  std::condition_variable rcv;
-  bool rstop = false, rkick = false, disk_low = false;
-  /* Retention passes the housekeeping thread started and finished: the
-   * streaming thread waits on them when the disk is full. */
-  guint64 rstarted = 0, rdone = 0;
-  std::condition_variable rdone_cv;
+  SinkHousekeeper housekeeper;
 };
 
 struct _GstVdbSink {
-  GstBaseSink parent;
+  GstElement parent;
   gchar *location;
   gchar *stream;
   guint64 max_segment_time;
@@ -128,8 +148,8 @@ struct _GstVdbSink {
   VdbSinkState *s;
 };
 
-static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
-    "sink", GST_PAD_SINK, GST_PAD_ALWAYS,
+static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE(
+    "video", GST_PAD_SINK, GST_PAD_REQUEST,
     GST_STATIC_CAPS("video/x-h264, stream-format = (string) { byte-stream, avc, avc3 }, "
                     "alignment = (string) au; "
                     "video/x-h265, stream-format = (string) { byte-stream, hvc1, hev1 }, "
@@ -137,8 +157,13 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
                     "video/x-av1, stream-format = (string) obu-stream, alignment = (string) tu; "
                     "video/x-vp9"));
 
+static GstStaticPadTemplate audio_template = GST_STATIC_PAD_TEMPLATE(
+    "audio_%u", GST_PAD_SINK, GST_PAD_REQUEST,
+    GST_STATIC_CAPS("audio/mpeg, mpegversion = (int) 4, stream-format = (string) { raw, adts }; "
+                    "audio/x-opus; audio/x-alaw; audio/x-mulaw"));
+
 #define gst_vdb_sink_parent_class parent_class
-G_DEFINE_TYPE(GstVdbSink, gst_vdb_sink, GST_TYPE_BASE_SINK);
+G_DEFINE_TYPE(GstVdbSink, gst_vdb_sink, GST_TYPE_ELEMENT);
 GST_ELEMENT_REGISTER_DEFINE(vdbsink, "vdbsink", GST_RANK_NONE, GST_TYPE_VDB_SINK);
 
 GType gst_vdb_sync_mode_get_type(void) {
@@ -191,10 +216,6 @@ static vdb::RetentionPolicy retention_policy(GstVdbSink *self) {
   return p;
 }
 
-static guint64 now_utc(void) {
-  return guint64(g_get_real_time()) * 1000;
-}
-
 static void post_segment_message(GstVdbSink *self, const char *name, const vdb::SegmentMeta &m,
                                  const std::string &dir) {
   const vdb::SegmentInfo &i = m.info;
@@ -208,18 +229,32 @@ static void post_segment_message(GstVdbSink *self, const char *name, const vdb::
   gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), st));
 }
 
-static void request_keyframe(GstVdbSink *self) {
+static guint64 now_utc(void) {
+  return guint64(g_get_real_time()) * 1000;
+}
+
+static VdbSinkTrack *track_of(GstPad *pad) {
+  return static_cast<VdbSinkTrack *>(gst_pad_get_element_private(pad));
+}
+
+/* Asks upstream of the video pad for a keyframe (none for an audio lead). */
+static void request_keyframe(GstVdbSink *self, VdbSinkTrack *lead) {
   VdbSinkState *s = self->s;
-  if (s->key_requested) return;
+  if (s->key_requested || !lead || !lead->video) return;
   GST_OBJECT_LOCK(self);
   gboolean send = self->send_keyframe_requests;
   GST_OBJECT_UNLOCK(self);
   if (!send) return;
   s->key_requested = true;
   GST_DEBUG_OBJECT(self, "asking upstream for a keyframe");
-  gst_pad_push_event(GST_BASE_SINK_PAD(self),
-                     gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE,
-                                                                 ++s->key_request_count));
+  gst_pad_push_event(lead->pad, gst_video_event_new_upstream_force_key_unit(
+                                    GST_CLOCK_TIME_NONE, TRUE, ++s->key_request_count));
+}
+
+static VdbSinkTrack *lead_track(VdbSinkState *s) {
+  for (auto &t : s->tracks)
+    if (t->track == s->lead) return t.get();
+  return nullptr;
 }
 
 static std::shared_ptr<vdb::Writer> writer_ref(VdbSinkState *s) {
@@ -227,89 +262,47 @@ static std::shared_ptr<vdb::Writer> writer_ref(VdbSinkState *s) {
   return s->writer;
 }
 
-static void kick_retention(GstVdbSink *self) {
-  std::lock_guard<std::mutex> l(self->s->rmu);
-  self->s->rkick = true;
-  self->s->rcv.notify_one();
-}
+/* ---------------------------------------------------------- start / stop */
 
-/* Deletes what the retention properties ask. Only the housekeeping thread
- * runs it (render waits for a pass when the disk is full). */
-static void run_retention(GstVdbSink *self) {
-  VdbSinkState *s = self->s;
-  vdb::RetentionPolicy p = retention_policy(self);
-  if (!p.active() || !s->writer) return;
-  auto n = s->writer->ApplyRetention(p, now_utc());
-  if (!n.ok()) {
-    GST_ELEMENT_WARNING(self, RESOURCE, WRITE, ("Retention could not delete old footage"),
-                        ("%s", n.status().ToString().c_str()));
-    return;
-  }
-  if (p.min_free_bytes) {
-    auto free_bytes = vdb::DefaultFs()->FreeSpace(s->writer->dir());
-    bool low = free_bytes.ok() && free_bytes.value() < p.min_free_bytes;
-    if (low && !s->disk_low) {
-      GST_WARNING_OBJECT(self, "free space %" G_GUINT64_FORMAT " below min-free-space",
-                         free_bytes.value());
-      gst_element_post_message(
-          GST_ELEMENT(self),
-          gst_message_new_element(
-              GST_OBJECT(self),
-              gst_structure_new("vdbsink-disk-low", "free-bytes", G_TYPE_UINT64, free_bytes.value(),
-                                "min-free-space", G_TYPE_UINT64, p.min_free_bytes, NULL)));
-    }
-    s->disk_low = low;
+static void post_open_error(GstVdbSink *self, const vdb::Status &st, const std::string &location,
+                            const std::string &stream) {
+  switch (st.code()) {
+    case vdb::Code::kLocked:
+      GST_ELEMENT_ERROR(self, RESOURCE, BUSY,
+                        ("Stream '%s' in '%s' is already being recorded by another writer",
+                         stream.c_str(), location.c_str()),
+                        ("%s", st.ToString().c_str()));
+      break;
+    case vdb::Code::kInvalidArgument:
+      GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("%s", st.message().c_str()), (NULL));
+      break;
+    case vdb::Code::kUnsupported:
+      GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE, ("%s", st.message().c_str()), (NULL));
+      break;
+    default:
+      GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE,
+                        ("Could not open store '%s' for writing", location.c_str()),
+                        ("%s", st.ToString().c_str()));
   }
 }
 
-/* The housekeeping thread: hands buffered frames to the OS every
- * FLUSH_PERIOD_MS of wall-clock time (when the input stalls, they would
- * otherwise wait for the next frame) and applies retention every
- * RETENTION_PERIOD_MS or when a segment closes. */
-static void housekeeping_loop(GstVdbSink *self) {
-  VdbSinkState *s = self->s;
-  std::unique_lock<std::mutex> l(s->rmu);
-  auto next_retention = std::chrono::steady_clock::now();
-  while (!s->rstop) {
-    s->rcv.wait_for(l, std::chrono::milliseconds(FLUSH_PERIOD_MS),
-                    [s] { return s->rstop || s->rkick; });
-    if (s->rstop) break;
-    bool retention = s->rkick || std::chrono::steady_clock::now() >= next_retention;
-    s->rkick = false;
-    if (retention) s->rstarted++;
-    l.unlock();
-    vdb::Status st = s->writer->Flush();
-    if (!st.ok()) GST_DEBUG_OBJECT(self, "flush: %s (retried)", st.ToString().c_str());
-    if (retention) {
-      run_retention(self);
-      next_retention =
-          std::chrono::steady_clock::now() + std::chrono::milliseconds(RETENTION_PERIOD_MS);
-    }
-    l.lock();
-    if (retention) {
-      s->rdone++;
-      s->rdone_cv.notify_all();
-    }
-  }
-  s->rdone_cv.notify_all();
+static void post_recovery(GstVdbSink *self, const vdb::RecoveryReport &report) {
+  std::string text = report.ToString();
+  GST_WARNING_OBJECT(self, "recovered store: %s", text.c_str());
+  gst_element_post_message(
+      GST_ELEMENT(self),
+      gst_message_new_element(
+          GST_OBJECT(self),
+          gst_structure_new("vdbsink-recovered", "report", G_TYPE_STRING, text.c_str(), "segments",
+                            G_TYPE_UINT, guint(report.segments.size()), NULL)));
+  for (const auto &item : report.segments)
+    if (item.damage_offset != vdb::kNoTime)
+      GST_ELEMENT_WARNING(
+          self, STREAM, DECODE, ("Recovered a damaged segment"),
+          ("segment %" G_GUINT64_FORMAT ": %s", item.segment_id, item.message.c_str()));
 }
 
-/* Disk full: has the housekeeping thread (the only one that deletes) run a
- * retention pass now, and waits for it, holding no other lock. */
-static void retention_now(GstVdbSink *self) {
-  VdbSinkState *s = self->s;
-  std::unique_lock<std::mutex> l(s->rmu);
-  guint64 want = s->rstarted + 1;
-  s->rkick = true;
-  s->rcv.notify_one();
-  s->rdone_cv.wait_for(l, std::chrono::seconds(30),
-                       [s, want] { return s->rstop || s->rdone >= want; });
-}
-
-/* ---------------------------------------------------------- GstBaseSink */
-
-static gboolean gst_vdb_sink_start(GstBaseSink *sink) {
-  GstVdbSink *self = GST_VDB_SINK(sink);
+static gboolean gst_vdb_sink_start(GstVdbSink *self) {
   VdbSinkState *s = self->s;
   GST_OBJECT_LOCK(self);
   std::string location = self->location ? self->location : "";
@@ -325,79 +318,63 @@ static gboolean gst_vdb_sink_start(GstBaseSink *sink) {
   options.retention = retention_policy(self); /* a crash on a full disk: room first */
   auto w = vdb::Writer::Open(vdb::DefaultFs(), location, stream, options, &report);
   if (!w.ok()) {
-    const vdb::Status &st = w.status();
-    switch (st.code()) {
-      case vdb::Code::kLocked:
-        GST_ELEMENT_ERROR(self, RESOURCE, BUSY,
-                          ("Stream '%s' in '%s' is already being recorded by another writer",
-                           stream.c_str(), location.c_str()),
-                          ("%s", st.ToString().c_str()));
-        break;
-      case vdb::Code::kInvalidArgument:
-        GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("%s", st.message().c_str()), (NULL));
-        break;
-      case vdb::Code::kUnsupported:
-        GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE, ("%s", st.message().c_str()), (NULL));
-        break;
-      default:
-        GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE,
-                          ("Could not open store '%s' for writing", location.c_str()),
-                          ("%s", st.ToString().c_str()));
-    }
+    post_open_error(self, w.status(), location, stream);
     return FALSE;
   }
+  std::shared_ptr<vdb::Writer> writer = std::move(w).value();
   {
     std::lock_guard<std::mutex> l(s->wmu);
-    s->writer = std::move(w).value();
+    s->writer = writer;
   }
-  std::string dir = s->writer->dir();
-  s->writer->SetEventCallback([self, dir](vdb::SegmentEvent ev, const vdb::SegmentMeta &m) {
+  std::string dir = writer->dir();
+  writer->SetEventCallback([self, dir](vdb::SegmentEvent ev, const vdb::SegmentMeta &m) {
     const char *name = ev == vdb::SegmentEvent::kOpened   ? "vdbsink-segment-opened"
                        : ev == vdb::SegmentEvent::kClosed ? "vdbsink-segment-closed"
                                                           : "vdbsink-segment-deleted";
     GST_INFO_OBJECT(self, "%s: segment %" G_GUINT64_FORMAT, name, m.info.id);
     post_segment_message(self, name, m, dir);
-    if (ev == vdb::SegmentEvent::kClosed) kick_retention(self);
+    if (ev == vdb::SegmentEvent::kClosed) self->s->housekeeper.Kick();
   });
-  if (!report.empty()) {
-    std::string text = report.ToString();
-    GST_WARNING_OBJECT(self, "recovered store: %s", text.c_str());
+  if (!report.empty()) post_recovery(self, report);
+  {
+    std::lock_guard<std::mutex> l(s->smu);
+    /* The video leads; without one, the first audio track. */
+    s->lead = s->tracks.empty() ? 0 : 255;
+    for (auto &t : s->tracks) {
+      s->lead = std::min(s->lead, t->track);
+      t->eos = false;
+      t->last_in = t->last_dts = GST_CLOCK_TIME_NONE;
+      t->headers.Clear();
+    }
+    writer->SetLeadTrack(s->lead);
+    s->run_started = false;
+    s->need_key = false;
+    s->key_requested = false;
+    s->untimed_dropped = 0;
+  }
+  SinkHousekeeper::Callbacks cb;
+  cb.policy = [self] { return retention_policy(self); };
+  cb.failed = [self](const vdb::Status &st) {
+    GST_ELEMENT_WARNING(self, RESOURCE, WRITE, ("Retention could not delete old footage"),
+                        ("%s", st.ToString().c_str()));
+  };
+  cb.disk_low = [self](uint64_t free_bytes, uint64_t min_free) {
+    GST_WARNING_OBJECT(self, "free space %" G_GUINT64_FORMAT " below min-free-space", free_bytes);
     gst_element_post_message(
         GST_ELEMENT(self),
         gst_message_new_element(
             GST_OBJECT(self),
-            gst_structure_new("vdbsink-recovered", "report", G_TYPE_STRING, text.c_str(),
-                              "segments", G_TYPE_UINT, guint(report.segments.size()), NULL)));
-    for (const auto &item : report.segments)
-      if (item.damage_offset != vdb::kNoTime)
-        GST_ELEMENT_WARNING(
-            self, STREAM, DECODE, ("Recovered a damaged segment"),
-            ("segment %" G_GUINT64_FORMAT ": %s", item.segment_id, item.message.c_str()));
-  }
-  s->run_started = false;
-  s->need_key = false;
-  s->key_requested = false;
-  s->last_in = s->last_dts = GST_CLOCK_TIME_NONE;
-  s->untimed_dropped = 0;
-  s->headers.Clear();
-  s->rstop = s->rkick = false;
-  s->rkick = true; /* apply retention to what earlier runs left, right away */
-  s->housekeeping = std::thread(housekeeping_loop, self);
+            gst_structure_new("vdbsink-disk-low", "free-bytes", G_TYPE_UINT64, free_bytes,
+                              "min-free-space", G_TYPE_UINT64, min_free, NULL)));
+  };
+  s->housekeeper.Start(writer, std::move(cb), std::chrono::milliseconds(FLUSH_PERIOD_MS),
+                       std::chrono::milliseconds(RETENTION_PERIOD_MS));
   return TRUE;
 }
 
-static gboolean gst_vdb_sink_stop(GstBaseSink *sink) {
-  GstVdbSink *self = GST_VDB_SINK(sink);
+static void gst_vdb_sink_stop(GstVdbSink *self) {
   VdbSinkState *s = self->s;
-  if (s->housekeeping.joinable()) {
-    {
-      std::lock_guard<std::mutex> l(s->rmu);
-      s->rstop = true;
-    }
-    s->rcv.notify_one();
-    s->housekeeping.join();
-  }
-  gboolean ok = TRUE;
+  s->housekeeper.Stop();
   std::shared_ptr<vdb::Writer> w;
   {
     std::lock_guard<std::mutex> l(s->wmu);
@@ -408,35 +385,26 @@ static gboolean gst_vdb_sink_stop(GstBaseSink *sink) {
      * brief), so that the stream's lock is released when stop() returns. */
     while (w.use_count() > 1) g_usleep(100);
     vdb::Status st = w->Close();
-    if (!st.ok()) {
+    if (!st.ok())
       GST_ELEMENT_ERROR(self, RESOURCE, CLOSE, ("Could not seal the last segment"),
                         ("%s", st.ToString().c_str()));
-      ok = FALSE;
-    }
   }
-  return ok;
 }
 
-static gboolean gst_vdb_sink_set_caps(GstBaseSink *sink, GstCaps *caps) {
-  GstVdbSink *self = GST_VDB_SINK(sink);
+/* ---------------------------------------------------------- caps */
+
+static gboolean set_caps(GstVdbSink *self, VdbSinkTrack *t, GstCaps *caps) {
   VdbSinkState *s = self->s;
-  GstStructure *st = gst_caps_get_structure(caps, 0);
   gchar *str = gst_caps_to_string(caps);
   std::string text = str;
   g_free(str);
   std::string codec = vdb::CodecOfCaps(text);
-  if (codec != "h264" && codec != "h265" && codec != "av1" && codec != "vp9") {
-    GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Unsupported caps %s", gst_structure_get_name(st)),
-                      ("vdbsink records H.264, H.265 (au alignment), AV1 (obu-stream, tu "
-                       "alignment) and VP9"));
-    return FALSE;
-  }
-  GST_INFO_OBJECT(self, "caps: %s", text.c_str());
-  vdb::Status status = s->writer->SetCaps(codec, text);
+  GST_INFO_OBJECT(t->pad, "caps: %s", text.c_str());
+  vdb::Status status = s->writer->SetTrackCaps(t->track, codec, text);
   if (status.code() == vdb::Code::kInvalidArgument) {
     GST_ELEMENT_ERROR(
         self, STREAM, WRONG_TYPE, ("%s", status.message().c_str()),
-        ("a stream keeps one codec: record %s into another stream (stream=...)", codec.c_str()));
+        ("each track keeps one codec: record %s into another stream (stream=...)", codec.c_str()));
     return FALSE;
   }
   if (!status.ok()) {
@@ -444,10 +412,13 @@ static gboolean gst_vdb_sink_set_caps(GstBaseSink *sink, GstCaps *caps) {
                       ("%s", status.ToString().c_str()));
     return FALSE;
   }
-  s->headers = vdb::CodecHeaders(vdb::InbandHeadersOfCaps(text));
-  s->need_key = true; /* new caps: the next segment starts at a keyframe */
+  t->headers = vdb::CodecHeaders(vdb::InbandHeadersOfCaps(text));
+  t->has_caps = true;
+  if (t->track == s->lead) s->need_key = true; /* the next segment starts at a keyframe */
   return TRUE;
 }
+
+/* ---------------------------------------------------------- frames */
 
 /* Stored time for a new run or after a discontinuity: continue after what
  * is stored, leaving a gap as long as the wall-clock time that passed. */
@@ -496,9 +467,27 @@ static GstFlowReturn write_error(GstVdbSink *self, const vdb::Status &st) {
   return GST_FLOW_ERROR;
 }
 
-static GstFlowReturn gst_vdb_sink_render(GstBaseSink *sink, GstBuffer *buf) {
-  GstVdbSink *self = GST_VDB_SINK(sink);
+/* A time of a pad's segment as the same running time in the lead's segment
+ * (NONE if it falls before the lead's segment starts). */
+static guint64 to_lead_time(const GstSegment *seg, const GstSegment *lead, guint64 t) {
+  if (!GST_CLOCK_TIME_IS_VALID(t)) return GST_CLOCK_TIME_NONE;
+  guint64 rt;
+  if (gst_segment_to_running_time_full(seg, GST_FORMAT_TIME, t, &rt) <= 0)
+    return GST_CLOCK_TIME_NONE;
+  guint64 out;
+  if (gst_segment_position_from_running_time_full(lead, GST_FORMAT_TIME, rt, &out) <= 0)
+    return GST_CLOCK_TIME_NONE;
+  return out;
+}
+
+/* Stores one buffer of track t. Called with smu held (`lock`, the
+ * element's stream lock: errors are posted with it, as from any chain
+ * function); released while a retention pass makes room on a full disk. */
+static GstFlowReturn render(GstVdbSink *self, VdbSinkTrack *t, GstBuffer *buf,
+                            std::unique_lock<std::mutex> &lock) {
   VdbSinkState *s = self->s;
+  bool lead = t->track == s->lead;
+  VdbSinkTrack *lt = lead ? t : lead_track(s);
 
   GST_OBJECT_LOCK(self);
   gboolean record = self->record;
@@ -519,41 +508,60 @@ static GstFlowReturn gst_vdb_sink_render(GstBaseSink *sink, GstBuffer *buf) {
    * from its frame rate but no PTS: play it in decode order. */
   if (!GST_CLOCK_TIME_IS_VALID(pts) && GST_CLOCK_TIME_IS_VALID(dts)) pts = dts;
   guint64 in_time = GST_CLOCK_TIME_IS_VALID(pts) ? pts : dts;
-  bool key = !GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT);
+  /* Every audio frame decodes on its own. */
+  bool key = !t->video || !GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT);
   if (!GST_CLOCK_TIME_IS_VALID(in_time)) {
-    GST_ELEMENT_WARNING(self, STREAM, FORMAT, ("Dropped a frame without timestamps"),
-                        ("vdbsink needs a PTS or DTS on every buffer"));
+    GST_ELEMENT_WARNING(
+        self, STREAM, FORMAT, ("Dropped a frame without timestamps"),
+        ("vdbsink needs a PTS or DTS on every buffer (pad %s)", GST_PAD_NAME(t->pad)));
     s->untimed_dropped++;
-    s->need_key = true;
-    request_keyframe(self);
+    if (lead) {
+      s->need_key = true;
+      request_keyframe(self, lt);
+    }
     return GST_FLOW_OK;
   }
 
   bool discont = GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DISCONT);
-  bool backwards =
-      s->run_started && s->last_in != GST_CLOCK_TIME_NONE && in_time + GST_SECOND < s->last_in;
-  bool jump =
-      s->run_started && s->last_in != GST_CLOCK_TIME_NONE && in_time > s->last_in + 2 * GST_SECOND;
-  if (GST_CLOCK_TIME_IS_VALID(dts) && s->last_dts != GST_CLOCK_TIME_NONE &&
-      dts + s->shift < s->last_dts)
-    backwards = true;
-  if (!s->run_started || ((discont || backwards || jump) && key)) {
-    if (s->run_started)
-      GST_INFO_OBJECT(self, "%s: starting a new segment",
-                      backwards ? "timestamps went backwards"
-                      : discont ? "discontinuity"
-                                : "timestamp jump");
-    if (!s->run_started || backwards)
-      start_run(self, in_time);
-    else
-      s->writer->Split();
-  } else if (backwards) {
-    GST_WARNING_OBJECT(self,
-                       "timestamps went backwards on a delta frame: dropping until a keyframe");
-    s->need_key = true;
+  if (lead) {
+    bool backwards =
+        s->run_started && t->last_in != GST_CLOCK_TIME_NONE && in_time + GST_SECOND < t->last_in;
+    bool jump = s->run_started && t->last_in != GST_CLOCK_TIME_NONE &&
+                in_time > t->last_in + 2 * GST_SECOND;
+    if (GST_CLOCK_TIME_IS_VALID(dts) && t->last_dts != GST_CLOCK_TIME_NONE &&
+        dts + s->shift < t->last_dts)
+      backwards = true;
+    if (!s->run_started || ((discont || backwards || jump) && key)) {
+      if (s->run_started)
+        GST_INFO_OBJECT(self, "%s: starting a new segment",
+                        backwards ? "timestamps went backwards"
+                        : discont ? "discontinuity"
+                                  : "timestamp jump");
+      if (!s->run_started || backwards)
+        start_run(self, in_time);
+      else
+        s->writer->Split();
+    } else if (backwards) {
+      GST_WARNING_OBJECT(self,
+                         "timestamps went backwards on a delta frame: dropping until a keyframe");
+      s->need_key = true;
+    }
+  } else if (!s->run_started || !s->writer->recording() || !lt) {
+    GST_LOG_OBJECT(t->pad, "no segment yet (it starts at a video keyframe): frame dropped");
+    return GST_FLOW_OK;
+  } else {
+    /* The lead keeps the timestamps it came with (x264enc's start at 1000
+     * h); the other tracks are put on its timeline by running time. */
+    pts = to_lead_time(&t->segment, &lt->segment, pts);
+    dts = to_lead_time(&t->segment, &lt->segment, dts);
+    if (!GST_CLOCK_TIME_IS_VALID(pts)) {
+      GST_LOG_OBJECT(t->pad, "frame before the video's segment: dropped");
+      return GST_FLOW_OK;
+    }
   }
 
   vdb::Frame f;
+  f.track = t->track;
   f.pts = GST_CLOCK_TIME_IS_VALID(pts) ? pts + s->shift : vdb::kNoTime;
   f.dts = GST_CLOCK_TIME_IS_VALID(dts) ? dts + s->shift : vdb::kNoTime;
   f.duration = GST_BUFFER_DURATION(buf);
@@ -561,19 +569,19 @@ static GstFlowReturn gst_vdb_sink_render(GstBaseSink *sink, GstBuffer *buf) {
             (GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_HEADER) ? vdb::kFlagHeader : 0) |
             (GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DROPPABLE) ? vdb::kFlagDroppable : 0);
 
-  if (s->need_key || !s->writer->recording()) {
+  if (lead && (s->need_key || !s->writer->recording())) {
     if (!key) {
       GST_LOG_OBJECT(self, "dropping delta frame before the first keyframe");
       if (!s->need_key)
         GST_ELEMENT_WARNING(self, STREAM, WRONG_TYPE, ("Dropping frames until a keyframe"),
                             ("a segment must start with a keyframe"));
       s->need_key = true;
-      request_keyframe(self);
+      request_keyframe(self, lt);
       return GST_FLOW_OK;
     }
     s->need_key = false;
   }
-  if (key) s->key_requested = false;
+  if (key && lead) s->key_requested = false;
 
   GstMapInfo map;
   if (!gst_buffer_map(buf, &map, GST_MAP_READ)) {
@@ -587,13 +595,13 @@ static GstFlowReturn gst_vdb_sink_render(GstBaseSink *sink, GstBuffer *buf) {
   /* A segment must start with the in-band headers its codec needs
    * (SPS/PPS, VPS/SPS/PPS, the AV1 sequence header). */
   std::vector<uint8_t> with_headers;
-  if (s->headers.kind() != vdb::InbandHeaders::kNone && key) {
+  if (t->headers.kind() != vdb::InbandHeaders::kNone && key) {
     /* The bytes decide, not the buffer flag (which may be stale). */
-    bool has = s->headers.Scan(map.data, map.size);
+    bool has = t->headers.Scan(map.data, map.size);
     f.flags = has ? f.flags | vdb::kFlagHeader : f.flags & ~vdb::kFlagHeader;
     if (!has && s->writer->StartsSegment(f)) {
-      if (!s->headers.headers().empty()) {
-        with_headers = s->headers.With(map.data, map.size);
+      if (!t->headers.headers().empty()) {
+        with_headers = t->headers.With(map.data, map.size);
         f.data = with_headers.data();
         f.size = with_headers.size();
         f.flags |= vdb::kFlagHeader;
@@ -607,43 +615,178 @@ static GstFlowReturn gst_vdb_sink_render(GstBaseSink *sink, GstBuffer *buf) {
   vdb::Status st = s->writer->Append(f);
   if (st.code() == vdb::Code::kNoSpace && retention_policy(self).active()) {
     GST_WARNING_OBJECT(self, "disk full: applying retention now");
-    retention_now(self);
+    lock.unlock();
+    s->housekeeper.RunNow();
+    lock.lock();
     st = s->writer->Append(f);
   }
   gst_buffer_unmap(buf, &map);
   if (!st.ok()) {
-    if (st.code() == vdb::Code::kInvalidArgument) {
+    if (st.code() != vdb::Code::kInvalidArgument) return write_error(self, st);
+    if (lead) {
       GST_ELEMENT_WARNING(self, STREAM, FORMAT, ("Dropped a frame that cannot be stored"),
                           ("%s", st.message().c_str()));
       s->need_key = true;
-      return GST_FLOW_OK;
+    } else {
+      GST_DEBUG_OBJECT(t->pad, "frame dropped: %s", st.message().c_str());
     }
-    return write_error(self, st);
+    return GST_FLOW_OK;
   }
-  s->last_in = in_time;
-  if (f.dts != vdb::kNoTime) s->last_dts = f.dts;
-  if (s->writer->RotationDue()) request_keyframe(self);
+  t->last_in = in_time;
+  if (f.dts != vdb::kNoTime) t->last_dts = f.dts;
+  if (s->writer->RotationDue()) request_keyframe(self, lt);
   return GST_FLOW_OK;
 }
 
-static gboolean gst_vdb_sink_event(GstBaseSink *sink, GstEvent *event) {
-  GstVdbSink *self = GST_VDB_SINK(sink);
-  if (GST_EVENT_TYPE(event) == GST_EVENT_EOS && self->s->writer) {
-    if (self->s->untimed_dropped && !self->s->run_started)
+static GstFlowReturn gst_vdb_sink_chain(GstPad *pad, GstObject *parent, GstBuffer *buf) {
+  GstVdbSink *self = GST_VDB_SINK(parent);
+  std::unique_lock<std::mutex> lock(self->s->smu);
+  VdbSinkTrack *t = track_of(pad);
+  GstFlowReturn ret = GST_FLOW_NOT_NEGOTIATED;
+  if (t->has_caps && self->s->writer)
+    ret = render(self, t, buf, lock);
+  else
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("No caps on pad %s before data", GST_PAD_NAME(pad)),
+                      (NULL));
+  gst_buffer_unref(buf);
+  return ret;
+}
+
+/* EOS on pad t: when every linked pad has it, seals and posts EOS. */
+static void handle_eos(GstVdbSink *self, VdbSinkTrack *t, guint32 seqnum) {
+  VdbSinkState *s = self->s;
+  {
+    std::lock_guard<std::mutex> l(s->smu);
+    t->eos = true;
+    for (auto &o : s->tracks)
+      if (!o->eos && gst_pad_is_linked(o->pad)) return;
+    if (!s->writer) return;
+    if (s->untimed_dropped && !s->run_started)
       GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("No frame had a timestamp: nothing was recorded"),
                         ("vdb keeps the timestamps frames were recorded with. Give them some: "
                          "a parser gives an elementary stream timestamps from its frame rate "
                          "(filesrc ! h264parse ! vdbsink), or record from a container "
                          "(qtdemux, matroskademux) or a live source."));
-    vdb::Status st = self->s->writer->Close();
-    if (!st.ok()) {
+    vdb::Status st = s->writer->Close();
+    if (!st.ok())
       GST_ELEMENT_ERROR(self, RESOURCE, CLOSE, ("Could not seal the last segment at EOS"),
                         ("%s", st.ToString().c_str()));
-    }
-  } else if (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP) {
-    self->s->need_key = true;
   }
-  return GST_BASE_SINK_CLASS(parent_class)->event(sink, event);
+  GstMessage *msg = gst_message_new_eos(GST_OBJECT(self));
+  gst_message_set_seqnum(msg, seqnum);
+  gst_element_post_message(GST_ELEMENT(self), msg);
+}
+
+static gboolean gst_vdb_sink_event(GstPad *pad, GstObject *parent, GstEvent *event) {
+  GstVdbSink *self = GST_VDB_SINK(parent);
+  VdbSinkState *s = self->s;
+  VdbSinkTrack *t = track_of(pad);
+  gboolean ok = TRUE;
+  switch (GST_EVENT_TYPE(event)) {
+    case GST_EVENT_CAPS: {
+      GstCaps *caps;
+      gst_event_parse_caps(event, &caps);
+      std::lock_guard<std::mutex> l(s->smu);
+      ok = s->writer && set_caps(self, t, caps);
+      break;
+    }
+    case GST_EVENT_SEGMENT: {
+      std::lock_guard<std::mutex> l(s->smu);
+      gst_event_copy_segment(event, &t->segment);
+      if (t->segment.format != GST_FORMAT_TIME) {
+        GST_ELEMENT_ERROR(
+            self, STREAM, FORMAT, ("vdbsink records TIME segments only"),
+            ("pad %s got a %s segment", GST_PAD_NAME(pad), gst_format_get_name(t->segment.format)));
+        ok = FALSE;
+      }
+      break;
+    }
+    case GST_EVENT_EOS:
+      handle_eos(self, t, gst_event_get_seqnum(event));
+      break;
+    case GST_EVENT_FLUSH_STOP: {
+      std::lock_guard<std::mutex> l(s->smu);
+      t->eos = false;
+      if (t->track == s->lead) s->need_key = true;
+      break;
+    }
+    default:
+      break;
+  }
+  gst_event_unref(event);
+  return ok;
+}
+
+/* ---------------------------------------------------------- pads, states */
+
+static GstPad *gst_vdb_sink_request_new_pad(GstElement *element, GstPadTemplate *templ,
+                                            const gchar *name, const GstCaps * /*caps*/) {
+  GstVdbSink *self = GST_VDB_SINK(element);
+  VdbSinkState *s = self->s;
+  bool video = g_str_equal(GST_PAD_TEMPLATE_NAME_TEMPLATE(templ), "video");
+  auto t = std::make_unique<VdbSinkTrack>();
+  t->video = video;
+  gst_segment_init(&t->segment, GST_FORMAT_TIME);
+  std::string padname = "video";
+  std::lock_guard<std::mutex> l(s->smu);
+  auto taken = [s](guint32 track) {
+    for (auto &o : s->tracks)
+      if (o->track == track) return true;
+    return false;
+  };
+  if (!video) {
+    guint n = 0;
+    if (name && sscanf(name, "audio_%u", &n) != 1) return NULL;
+    if (!name)
+      while (n < MAX_AUDIO_PADS && taken(n + 1)) n++;
+    if (n >= MAX_AUDIO_PADS) {
+      GST_WARNING_OBJECT(self, "at most %d audio pads", MAX_AUDIO_PADS);
+      return NULL;
+    }
+    t->track = n + 1;
+    padname = "audio_" + std::to_string(n);
+  }
+  if (taken(t->track)) {
+    GST_WARNING_OBJECT(self, "pad %s is already in use", padname.c_str());
+    return NULL;
+  }
+  t->pad = gst_pad_new_from_template(templ, padname.c_str());
+  gst_pad_set_chain_function(t->pad, GST_DEBUG_FUNCPTR(gst_vdb_sink_chain));
+  gst_pad_set_event_function(t->pad, GST_DEBUG_FUNCPTR(gst_vdb_sink_event));
+  gst_pad_set_element_private(t->pad, t.get());
+  GstPad *pad = t->pad;
+  s->tracks.push_back(std::move(t));
+  gst_element_add_pad(element, pad);
+  return pad;
+}
+
+static void gst_vdb_sink_release_pad(GstElement *element, GstPad *pad) {
+  GstVdbSink *self = GST_VDB_SINK(element);
+  VdbSinkState *s = self->s;
+  gst_object_ref(pad);
+  gst_element_remove_pad(element, pad); /* deactivates it: its chain is done */
+  {
+    std::lock_guard<std::mutex> l(s->smu);
+    for (auto it = s->tracks.begin(); it != s->tracks.end(); ++it)
+      if ((*it)->pad == pad) {
+        s->tracks.erase(it);
+        break;
+      }
+  }
+  gst_object_unref(pad);
+}
+
+static GstStateChangeReturn gst_vdb_sink_change_state(GstElement *element,
+                                                      GstStateChange transition) {
+  GstVdbSink *self = GST_VDB_SINK(element);
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY && !gst_vdb_sink_start(self))
+    return GST_STATE_CHANGE_FAILURE;
+  GstStateChangeReturn ret = GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
+  /* A failure to seal is posted as an error; the element still stops. */
+  if ((ret == GST_STATE_CHANGE_FAILURE && transition == GST_STATE_CHANGE_NULL_TO_READY) ||
+      transition == GST_STATE_CHANGE_READY_TO_NULL)
+    gst_vdb_sink_stop(self);
+  return ret;
 }
 
 /* ---------------------------------------------------------- signals */
@@ -653,7 +796,15 @@ static void gst_vdb_sink_split_now(GstVdbSink *self) {
   if (!w) return;
   w->Split();
   self->s->key_requested = false;
-  request_keyframe(self);
+  /* No stream lock here (a bus handler may call this from a message the
+   * streaming thread posts): the video pad by name. */
+  if (GstPad *pad = gst_element_get_static_pad(GST_ELEMENT(self), "video")) {
+    VdbSinkTrack t;
+    t.pad = pad;
+    t.video = true;
+    request_keyframe(self, &t);
+    gst_object_unref(pad);
+  }
 }
 
 static gboolean gst_vdb_sink_sync(GstVdbSink *self) {
@@ -724,7 +875,7 @@ static void gst_vdb_sink_set_property(GObject *object, guint prop_id, const GVal
     case PROP_MAX_TOTAL_BYTES:
     case PROP_MAX_AGE:
     case PROP_MIN_FREE_SPACE:
-      kick_retention(self); /* a flag: harmless when not recording */
+      self->s->housekeeper.Kick(); /* a flag: harmless when not recording */
       break;
     default:
       break;
@@ -801,14 +952,14 @@ static void gst_vdb_sink_init(GstVdbSink *self) {
   self->wallclock = DEFAULT_WALLCLOCK;
   self->send_keyframe_requests = DEFAULT_SEND_KEYFRAME_REQUESTS;
   self->s = new VdbSinkState();
-  /* A recorder writes as fast as frames come, it does not wait for the clock. */
-  gst_base_sink_set_sync(GST_BASE_SINK(self), FALSE);
+  /* A sink: the pipeline's EOS waits for ours. A recorder does not preroll
+   * or wait for the clock: it writes frames as they come. */
+  GST_OBJECT_FLAG_SET(self, GST_ELEMENT_FLAG_SINK);
 }
 
 static void gst_vdb_sink_class_init(GstVdbSinkClass *klass) {
   GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
-  GstBaseSinkClass *base_class = GST_BASE_SINK_CLASS(klass);
   const GParamFlags rw_ready =
       GParamFlags(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
   const GParamFlags rw_playing =
@@ -901,16 +1052,17 @@ static void gst_vdb_sink_class_init(GstVdbSinkClass *klass) {
       "sync", G_TYPE_FROM_CLASS(klass), GSignalFlags(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
       G_CALLBACK(gst_vdb_sink_sync), NULL, NULL, NULL, G_TYPE_BOOLEAN, 0);
 
-  gst_element_class_add_static_pad_template(element_class, &sink_template);
+  gst_element_class_add_static_pad_template(element_class, &video_template);
+  gst_element_class_add_static_pad_template(element_class, &audio_template);
   gst_element_class_set_static_metadata(
-      element_class, "vdb video database sink", "Sink/Video",
-      "Records H.264/VP9 into a crash-safe, seekable segment store", "vdb developers");
+      element_class, "vdb video database sink", "Sink/Video/Audio",
+      "Records video (H.264, H.265, AV1, VP9) and its audio (AAC, Opus, G.711) into a "
+      "crash-safe, seekable segment store",
+      "vdb developers");
 
-  base_class->start = GST_DEBUG_FUNCPTR(gst_vdb_sink_start);
-  base_class->stop = GST_DEBUG_FUNCPTR(gst_vdb_sink_stop);
-  base_class->set_caps = GST_DEBUG_FUNCPTR(gst_vdb_sink_set_caps);
-  base_class->render = GST_DEBUG_FUNCPTR(gst_vdb_sink_render);
-  base_class->event = GST_DEBUG_FUNCPTR(gst_vdb_sink_event);
+  element_class->change_state = GST_DEBUG_FUNCPTR(gst_vdb_sink_change_state);
+  element_class->request_new_pad = GST_DEBUG_FUNCPTR(gst_vdb_sink_request_new_pad);
+  element_class->release_pad = GST_DEBUG_FUNCPTR(gst_vdb_sink_release_pad);
 
   GST_DEBUG_CATEGORY_INIT(gst_vdb_sink_debug, "vdbsink", 0, "vdb video database sink");
   gst_type_mark_as_plugin_api(GST_TYPE_VDB_SYNC_MODE_TYPE, GstPluginAPIFlags(0));

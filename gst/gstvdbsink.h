@@ -7,7 +7,7 @@
 G_BEGIN_DECLS
 
 #define GST_TYPE_VDB_SINK (gst_vdb_sink_get_type())
-G_DECLARE_FINAL_TYPE(GstVdbSink, gst_vdb_sink, GST, VDB_SINK, GstBaseSink)
+G_DECLARE_FINAL_TYPE(GstVdbSink, gst_vdb_sink, GST, VDB_SINK, GstElement)
 
 typedef enum {
   GST_VDB_SYNC_NONE,

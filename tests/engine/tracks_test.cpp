@@ -35,7 +35,9 @@ std::vector<TestFrame> AppendInterleaved(Writer *w, const std::vector<TestFrame>
     Frame f = ToFrame(audio[a]);
     f.track = 1;
     Status st = w->Append(f);
-    if (w->recording()) EXPECT_TRUE(st.ok()) << st.ToString();
+    if (w->recording()) {
+      EXPECT_TRUE(st.ok()) << st.ToString();
+    }
     if (st.ok()) stored.push_back(audio[a]);
     a++;
   };

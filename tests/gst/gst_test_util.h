@@ -27,6 +27,18 @@ struct TempDir {
   ~TempDir() { (void)std::system(("rm -rf '" + path + "'").c_str()); }
 };
 
+// A harness feeding vdbsink's request pad `pad` ("video", "audio_0", ...).
+inline GstHarness *VdbSinkHarness(const std::string &props, const char *pad = "video") {
+  GError *err = NULL;
+  GstElement *e = gst_parse_launch(("vdbsink " + props).c_str(), &err);
+  fail_unless(e != NULL, "vdbsink %s: %s", props.c_str(), err ? err->message : "?");
+  g_clear_error(&err);
+  gst_object_ref_sink(e);
+  GstHarness *h = gst_harness_new_with_element(e, pad, NULL);
+  gst_object_unref(e);
+  return h;
+}
+
 // Encoded frames as an encoder produced them.
 struct Encoded {
   GstCaps *caps = nullptr;

@@ -15,7 +15,7 @@ const char kH264[] =
 const uint64_t kSec = GST_SECOND;
 
 GstHarness *SinkHarness(const std::string &props) {
-  GstHarness *h = gst_harness_new_parse(("vdbsink " + props).c_str());
+  GstHarness *h = VdbSinkHarness(props);
   return h;
 }
 
@@ -158,7 +158,7 @@ GST_START_TEST(test_record_toggle_resumes_on_keyframe) {
   Encoded e;
   Encode(kH264, 90, &e);
   GstHarness *h = SinkHarness("name=vsink location=" + tmp.path);
-  GstElement *sink = gst_bin_get_by_name(GST_BIN(h->element), "vsink");
+  GstElement *sink = GST_ELEMENT(gst_object_ref(h->element));
   gst_harness_set_src_caps(h, gst_caps_ref(e.caps));
   PushRange(h, e, 0, 30);
   g_object_set(sink, "record", FALSE, NULL);

@@ -18,7 +18,7 @@ const GstClockTime kSec = GST_SECOND;
 // `props`, and ends with EOS.
 void RecordRuns(const std::string &props, std::initializer_list<const Encoded *> runs,
                 size_t max_frames = SIZE_MAX) {
-  GstHarness *h = gst_harness_new_parse(("vdbsink " + props).c_str());
+  GstHarness *h = VdbSinkHarness(props);
   for (const Encoded *e : runs) {
     gst_harness_set_src_caps(h, gst_caps_ref(e->caps));
     for (size_t i = 0; i < e->buffers.size() && i < max_frames; i++)
@@ -447,7 +447,7 @@ GST_START_TEST(test_follower_started_before_the_first_frame) {
   TempDir tmp;
   Encoded e;
   Encode(kH264, 60, &e);
-  GstHarness *w = gst_harness_new_parse(("vdbsink location=" + tmp.path + " stream=cam").c_str());
+  GstHarness *w = VdbSinkHarness("location=" + tmp.path + " stream=cam");
   gst_harness_set_src_caps(w, gst_caps_ref(e.caps));
   Playback p(Src(tmp.path, "follow=true") + kSink);
   gst_element_set_state(p.pipeline, GST_STATE_PLAYING);
@@ -498,10 +498,9 @@ GST_START_TEST(test_follower_behind_retention_jumps_to_the_oldest_footage) {
   TempDir tmp;
   Encoded e;
   Encode(kH264, 150, &e);
-  GstHarness *w = gst_harness_new_parse(
-      ("vdbsink location=" + tmp.path +
-       " stream=cam max-segment-time=500000000 max-total-bytes=20000 sync-mode=none")
-          .c_str());
+  GstHarness *w = VdbSinkHarness("location=" + tmp.path +
+                                 " stream=cam max-segment-time=500000000 max-total-bytes=20000 "
+                                 "sync-mode=none");
   gst_harness_set_src_caps(w, gst_caps_ref(e.caps));
   for (int i = 0; i < 15; i++) gst_harness_push(w, gst_buffer_ref(e.buffers[size_t(i)]));
   // The follower holds one buffer at a time: it cannot read ahead of the test.
@@ -617,7 +616,7 @@ GST_START_TEST(test_follow_a_live_writer) {
   TempDir tmp;
   Encoded e;
   Encode(kH264, 90, &e);
-  GstHarness *w = gst_harness_new_parse(("vdbsink location=" + tmp.path + " stream=cam").c_str());
+  GstHarness *w = VdbSinkHarness("location=" + tmp.path + " stream=cam");
   gst_harness_set_src_caps(w, gst_caps_ref(e.caps));
   for (int i = 0; i < 30; i++) gst_harness_push(w, gst_buffer_ref(e.buffers[size_t(i)]));
   Playback p(Src(tmp.path, "follow=true") + kSink);
@@ -692,7 +691,7 @@ GST_START_TEST(test_errors) {
   fail_unless_equals_int(int(all.Drain().size()), 30);
   // An empty stream (a writer that never got a frame).
   TempDir empty;
-  GstHarness *h = gst_harness_new_parse(("vdbsink location=" + empty.path + " stream=cam").c_str());
+  GstHarness *h = VdbSinkHarness("location=" + empty.path + " stream=cam");
   gst_harness_teardown(h);
   RunResult none;
   Run(Src(empty.path) + " ! fakesink", &none);
