@@ -17,9 +17,54 @@ Status Invalid(const std::string &msg) {
 
 }  // namespace
 
-Result<ExportPlan> PlanExport(Reader *reader, const std::string &out_name, uint64_t from_utc,
-                              uint64_t to_utc) {
+std::string TrackPadName(uint32_t track) {
+  return track == 0 ? "video" : "audio_" + std::to_string(track - 1);
+}
+
+namespace {
+
+const char *Name(const std::string &codec) {
+  return codec == "h264"    ? "H.264"
+         : codec == "h265"  ? "H.265"
+         : codec == "av1"   ? "AV1"
+         : codec == "vp9"   ? "VP9"
+         : codec == "aac"   ? "AAC"
+         : codec == "opus"  ? "Opus"
+         : codec == "alaw"  ? "G.711 A-law"
+         : codec == "mulaw" ? "G.711 mu-law"
+                            : codec.c_str();
+}
+
+// Why `c` cannot hold an audio codec, naming a container that can ("" if it can).
+std::string AudioRefused(Container c, const std::string &codec, const std::string &video) {
+  bool known = IsAudioCodec(codec);
+  if (!known) return "cannot export " + codec + " audio";
+  if (c == Container::kMp4 && (codec == "aac" || codec == "opus")) return "";
+  if (c == Container::kWebm && codec == "opus") return "";
+  if (c == Container::kMatroska) return "";
+  bool webm_video = video == "vp9" || video == "av1";
+  return std::string(c == Container::kMp4 ? "MP4" : "WebM") + " cannot hold " + Name(codec) +
+         " audio: name the output .mkv" +
+         (c == Container::kWebm && !webm_video ? "" : " (Matroska holds every track)");
+}
+
+// The plan, or why its container cannot hold one of its audio tracks.
+Result<ExportPlan> CheckAudio(const ExportPlan &p) {
+  for (const TrackMeta &t : p.tracks) {
+    if (!IsAudioCodec(t.codec) && t.track != 0) return Invalid("cannot export " + t.codec);
+    if (t.track == 0 && !IsAudioCodec(t.codec)) continue;
+    std::string why = AudioRefused(p.container, t.codec, p.codec);
+    if (!why.empty()) return Invalid(why + " (track " + TrackPadName(t.track) + ")");
+  }
+  return p;
+}
+
+}  // namespace
+
+Result<ExportPlan> PlanExport(Reader *reader, const std::vector<TrackMeta> &tracks,
+                              const std::string &out_name, uint64_t from_utc, uint64_t to_utc) {
   ExportPlan p;
+  p.tracks = tracks;
   if (EndsWith(out_name, ".mp4") || EndsWith(out_name, ".m4v") || EndsWith(out_name, ".mov"))
     p.container = Container::kMp4;
   else if (EndsWith(out_name, ".mkv"))
@@ -63,6 +108,7 @@ Result<ExportPlan> PlanExport(Reader *reader, const std::string &out_name, uint6
       return Invalid("the codec changes inside the range (" + p.codec + " then " +
                      CodecOfCaps((*s)->caps()) + "): export each part on its own");
   }
+  if (IsAudioCodec(p.codec)) return CheckAudio(p);  // audio only
   bool mp4_codec = p.codec == "h264" || p.codec == "h265";
   bool webm_codec = p.codec == "vp9" || p.codec == "av1";
   if (!mp4_codec && !webm_codec) return Invalid("cannot export " + p.codec);
@@ -74,7 +120,7 @@ Result<ExportPlan> PlanExport(Reader *reader, const std::string &out_name, uint6
   if (p.container == Container::kWebm && !webm_codec)
     return Invalid("WebM cannot hold " + std::string(p.codec == "h264" ? "H.264" : "H.265") +
                    ": name the output .mp4 or .mkv");
-  return p;
+  return CheckAudio(p);
 }
 
 }  // namespace vdb

@@ -206,10 +206,20 @@ Result<std::vector<TrackMeta>> Reader::Tracks() {
   const auto &segs = catalog_.segments();
   for (size_t i : {size_t(0), segs.size() - 1}) {
     if (i >= segs.size()) continue;
-    auto segr = Segment(i);
-    if (!segr.ok() && Unreadable(segr.status())) continue;
-    VDB_ASSIGN_OR_RETURN(SegmentReader * seg, segr);
-    for (const TrackMeta &t : seg->tracks()) {
+    // A sealed segment's metadata lists its tracks (one small read); an
+    // open one's may lack a track added since: its caps records say.
+    std::vector<TrackMeta> tracks;
+    auto meta = segs[i].sealed() ? ReadSegmentMeta(fs_, dir_, segs[i].id)
+                                 : Result<SegmentMeta>(Status(Code::kNotFound, "open"));
+    if (meta.ok()) {
+      tracks = meta->tracks;
+    } else {
+      auto segr = Segment(i);
+      if (!segr.ok() && Unreadable(segr.status())) continue;
+      VDB_ASSIGN_OR_RETURN(SegmentReader * seg, segr);
+      tracks = seg->tracks();
+    }
+    for (const TrackMeta &t : tracks) {
       bool have = false;
       for (const TrackMeta &o : out) have |= o.track == t.track;
       if (!have) out.push_back(t);

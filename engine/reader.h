@@ -58,7 +58,8 @@ class Reader {
   uint32_t track() const { return track_; }
   // The stream's tracks: those of its first and last segments that can be
   // read (a stream continued with other tracks plays those it has at each
-  // time), by track number. Opens those two segments (cache).
+  // time), by track number: from their metadata (a segment still open, or
+  // whose metadata is damaged, is opened).
   Result<std::vector<TrackMeta>> Tracks();
 
   // The keyframe for a seek to `pts`: kBefore = at or before (the first

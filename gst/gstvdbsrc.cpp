@@ -3,8 +3,13 @@
  * @title: vdbsrc
  *
  * Plays one stream of a vdb store as one seekable stream in TIME, with the
- * timestamps and caps it was recorded with. Opening reads only the store's
- * catalog; segments are loaded as playback reaches them.
+ * timestamps and caps it was recorded with, one pad per track: `video`, and
+ * `audio_%u` for each audio track recorded beside it (vdbsink's pads of the
+ * same names). The pads appear when the element goes to READY (the tracks
+ * of the stream's first and last segments; a stream continued with other
+ * tracks plays each where it has it); a pad left unlinked is skipped. Opening
+ * reads only the store's catalog and two segments' metadata; segments are
+ * loaded as playback reaches them.
  *
  * Buffers carry the PTS/DTS they were recorded with (x264enc starts at
  * 1000 h, a live source at its running time). The SEGMENT event maps them to
@@ -22,7 +27,11 @@
  * queries before the first buffer and renegotiated at every caps change.
  * Keyframes get their in-band codec headers after every jump (SPS/PPS of
  * H.264 and VPS/SPS/PPS of H.265 byte-streams, the AV1 sequence header), so
- * a decoder can start anywhere.
+ * a decoder can start anywhere. Audio stays in sync through every seek: a
+ * KEY_UNIT seek starts the audio at the video keyframe's time, an ACCURATE
+ * one at the target (both with the audio frame that covers it, clipped by
+ * the segment). In reverse and key-unit trick modes the audio pads send
+ * only EOS (no audio is played backwards or in fast forward).
  *
  * With `live-edge=true` playback starts at the newest keyframe (with
  * `follow=true`: a live view; URI `vdb:///store?stream=cam1&live=1`).
@@ -42,6 +51,8 @@
  * ## Example launch lines
  * |[
  * gst-launch-1.0 vdbsrc location=/var/lib/vdb stream=cam1 ! decodebin ! autovideosink
+ * gst-launch-1.0 vdbsrc location=/var/lib/vdb stream=cam1 name=s \
+ *     s.video ! decodebin ! autovideosink s.audio_0 ! decodebin ! autoaudiosink
  * gst-launch-1.0 vdbsrc location=store start-time=2026-11-23T10:00:00Z \
  *     stop-time=2026-11-23T10:05:00Z ! h264parse ! mp4mux ! filesink location=clip.mp4
  * gst-play-1.0 vdb:///var/lib/vdb?stream=cam1
@@ -53,17 +64,11 @@
  */
 #include "gstvdbsrc.h"
 
-#include <deque>
-#include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
-#include "codec_headers.h"
-#include "play_cursor.h"
 #include "reader.h"
-#include "time_parse.h"
-#include "timeline.h"
+#include "vdb_track_src.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_vdb_src_debug);
 #define GST_CAT_DEFAULT gst_vdb_src_debug
@@ -76,7 +81,6 @@ GST_DEBUG_CATEGORY_STATIC(gst_vdb_src_debug);
 #define DEFAULT_GAPS GST_VDB_GAPS_PRESERVE
 #define DEFAULT_SKIP_CORRUPT TRUE
 #define DEFAULT_LIVE_EDGE FALSE
-#define FOLLOW_POLL_US (10 * 1000) /* how often a follower looks for new frames */
 
 enum {
   PROP_0,
@@ -93,38 +97,8 @@ enum {
 enum { SIGNAL_GET_RANGES, SIGNAL_UTC_TO_STREAM_TIME, SIGNAL_STREAM_TIME_TO_UTC, LAST_SIGNAL };
 static guint gst_vdb_src_signals[LAST_SIGNAL];
 
-/* The last seek event, as the application sent it (stream time): basesrc
- * keeps neither its KEY_UNIT / SNAP flags nor which fields were set. */
-struct SeekRequest {
-  bool set = false;
-  GstSeekFlags flags = GST_SEEK_FLAG_NONE;
-  GstSeekType start_type = GST_SEEK_TYPE_NONE, stop_type = GST_SEEK_TYPE_NONE;
-  gint64 start = -1, stop = -1;
-};
-
-struct VdbSrcState {
-  /* Guards everything below but the wait fields. Held only for engine calls
-   * and bookkeeping: never while pushing, posting a message or waiting. */
-  std::mutex mu;
-  std::unique_ptr<vdb::Reader> reader;
-  std::unique_ptr<vdb::PlayCursor> cursor;
-  vdb::Timeline timeline;
-  bool collapse = false, follow = false, skip_corrupt = true;
-  /* The segment was configured while the stream held nothing (a follower
-   * that started first): send the real one with the first frames. */
-  bool segment_pending = false;
-  std::string caps;              /* caps negotiated: of the segment playing */
-  std::deque<GstBuffer *> queue; /* buffers ready to push */
-  guint64 range_start = vdb::kNoTime, range_stop = vdb::kNoTime; /* recorded PTS */
-  SeekRequest seek;
-  /* Waiting for a live writer; interrupted by unlock(). */
-  GMutex lock;
-  GCond cond;
-  bool flushing = false;
-};
-
 struct _GstVdbSrc {
-  GstPushSrc parent;
+  GstBin parent;
   gchar *location;
   gchar *stream;
   gchar *start_time;
@@ -133,17 +107,23 @@ struct _GstVdbSrc {
   GstVdbGaps gaps;
   gboolean skip_corrupt;
   gboolean live_edge;
-  VdbSrcState *s;
+  /* From READY on: one vdbtracksrc per track (children of the bin), the
+   * lead's (video's) first; the streams' group id. */
+  std::vector<GstElement *> *tracks;
+  guint group_id;
 };
 
-static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
-    "src", GST_PAD_SRC, GST_PAD_ALWAYS,
+static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE(
+    "video", GST_PAD_SRC, GST_PAD_SOMETIMES,
     GST_STATIC_CAPS("video/x-h264; video/x-h265; video/x-av1; video/x-vp9"));
+static GstStaticPadTemplate audio_template = GST_STATIC_PAD_TEMPLATE(
+    "audio_%u", GST_PAD_SRC, GST_PAD_SOMETIMES,
+    GST_STATIC_CAPS("audio/mpeg; audio/x-opus; audio/x-alaw; audio/x-mulaw"));
 
 static void gst_vdb_src_uri_handler_init(gpointer g_iface, gpointer iface_data);
 
 #define gst_vdb_src_parent_class parent_class
-G_DEFINE_TYPE_WITH_CODE(GstVdbSrc, gst_vdb_src, GST_TYPE_PUSH_SRC,
+G_DEFINE_TYPE_WITH_CODE(GstVdbSrc, gst_vdb_src, GST_TYPE_BIN,
                         G_IMPLEMENT_INTERFACE(GST_TYPE_URI_HANDLER, gst_vdb_src_uri_handler_init));
 GST_ELEMENT_REGISTER_DEFINE(vdbsrc, "vdbsrc", GST_RANK_NONE, GST_TYPE_VDB_SRC);
 
@@ -158,551 +138,198 @@ GType gst_vdb_gaps_get_type(void) {
   return type;
 }
 
-/* ---------------------------------------------------------------- helpers */
+/* ---------------------------------------------------------- tracks */
 
-static void clear_queue(VdbSrcState *s) {
-  for (GstBuffer *b : s->queue) gst_buffer_unref(b);
-  s->queue.clear();
-}
-
-/* The one mapping from engine Status to GStreamer errors. */
-static void post_error(GstVdbSrc *self, const vdb::Status &st, const char *what) {
-  switch (st.code()) {
-    case vdb::Code::kCorrupt:
-      GST_ELEMENT_ERROR(self, STREAM, DECODE, ("Store is damaged: %s", what),
-                        ("%s", st.ToString().c_str()));
-      break;
-    case vdb::Code::kNotFound:
-      GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("%s", st.message().c_str()), ("%s", what));
-      break;
-    default:
-      GST_ELEMENT_ERROR(self, RESOURCE, READ, ("Could not read the store: %s", what),
-                        ("%s", st.ToString().c_str()));
-  }
-}
-
-/* Recorded PTS just past the last frame stored now (grows while a writer
- * appends). With s->mu. */
-static guint64 recorded_end(VdbSrcState *s) {
-  const auto &segs = s->reader->segments();
-  if (segs.empty()) return vdb::kNoTime;
-  if (segs.back().sealed()) return segs.back().end_pts;
-  auto seg = s->reader->SegmentById(segs.back().id);
-  if (!seg.ok() || (*seg)->size() == 0) return segs.back().first_pts;
-  /* B-frames: the largest PTS is among the last few in decode order. The
-   * index has no durations: the end is the last PTS (one frame short). */
-  guint64 end = segs.back().first_pts;
-  for (size_t i = (*seg)->size() > 8 ? (*seg)->size() - 8 : 0; i < (*seg)->size(); i++) {
-    const vdb::IndexEntry &e = (*seg)->entry(i);
-    if (e.pts != vdb::kNoTime) end = MAX(end, e.pts);
-  }
-  return end;
-}
-
-static void rebuild_timeline(VdbSrcState *s) {
-  s->timeline = vdb::Timeline::Build(s->reader->segments(), recorded_end(s), s->collapse);
-  if (s->range_start != vdb::kNoTime) s->timeline.set_origin(s->range_start);
-}
-
-/* Stream time of the end of what plays. With s->mu. */
-static guint64 duration(VdbSrcState *s) {
-  guint64 end = recorded_end(s);
-  if (end == vdb::kNoTime) return 0;
-  if (s->range_stop != vdb::kNoTime && end > s->range_stop) end = s->range_stop;
-  return s->timeline.StreamTime(s->timeline.ToOutput(end));
-}
-
-/* Wraps the bytes of one read in a GstMemory shared by the frames' buffers. */
-static GstMemory *wrap_bytes(std::vector<uint8_t> &&bytes) {
-  auto *v = new std::vector<uint8_t>(std::move(bytes));
-  return gst_memory_new_wrapped(GST_MEMORY_FLAG_READONLY, v->data(), v->size(), 0, v->size(), v,
-                                [](gpointer p) { delete static_cast<std::vector<uint8_t> *>(p); });
-}
-
-/* In-band headers of a segment (SPS/PPS, VPS/SPS/PPS, AV1 sequence header):
- * from its first keyframe, which the sink made carry them. */
-static vdb::CodecHeaders segment_headers(vdb::SegmentReader *seg) {
-  vdb::CodecHeaders h(vdb::InbandHeadersOfCaps(seg->caps()));
-  if (seg->keyframe_count() == 0) return h;
-  std::vector<uint8_t> bytes;
-  std::vector<vdb::FrameView> views;
-  if (!seg->Read(seg->keyframe(0), 1, &bytes, &views).ok()) return h;
-  h.Scan(bytes.data() + views[0].data_offset, views[0].header.payload_size);
-  return h;
-}
-
-/* Turns a batch into buffers with output timestamps. With s->mu. */
-static std::vector<GstBuffer *> batch_buffers(VdbSrcState *s, vdb::PlayBatch *b) {
-  std::vector<GstBuffer *> out;
-  guint64 shift = s->timeline.ShiftOf(b->segment_id);
-  vdb::CodecHeaders headers;
-  if (b->discont && vdb::InbandHeadersOfCaps(b->caps) != vdb::InbandHeaders::kNone) {
-    auto seg = s->reader->SegmentById(b->segment_id);
-    if (seg.ok()) headers = segment_headers(*seg);
-  }
-  const uint8_t *base = b->bytes.data(); /* the vector's storage moves into the memory */
-  GstMemory *mem = wrap_bytes(std::move(b->bytes));
-  bool first = true;
-  for (const vdb::FrameView &v : b->frames) {
-    const vdb::RecordHeader &h = v.header;
-    GstBuffer *buf = gst_buffer_new();
-    bool key = h.flags & vdb::kFlagKey;
-    size_t at = 0; /* where the headers go in this unit */
-    if (first && key && !headers.headers().empty() &&
-        !vdb::CodecHeaders(headers.kind()).Scan(base + v.data_offset, h.payload_size)) {
-      at = headers.InsertAt(base + v.data_offset, h.payload_size);
-      if (at)
-        gst_buffer_append_memory(buf, gst_memory_share(mem, gssize(v.data_offset), gssize(at)));
-      std::vector<uint8_t> copy = headers.headers();
-      gst_buffer_append_memory(buf, wrap_bytes(std::move(copy)));
-    }
-    gst_buffer_append_memory(
-        buf, gst_memory_share(mem, gssize(v.data_offset + at), gssize(h.payload_size - at)));
-    GST_BUFFER_PTS(buf) = h.pts != vdb::kNoTime ? (h.pts >= shift ? h.pts - shift : 0) : h.pts;
-    GST_BUFFER_DTS(buf) = h.dts != vdb::kNoTime ? (h.dts >= shift ? h.dts - shift : 0) : h.dts;
-    GST_BUFFER_DURATION(buf) = h.duration;
-    if (!key) GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT);
-    if (h.flags & vdb::kFlagHeader) GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_HEADER);
-    if (h.flags & vdb::kFlagDroppable) GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DROPPABLE);
-    if ((first && b->discont) || (h.flags & vdb::kFlagDiscont))
-      GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DISCONT);
-    first = false;
-    out.push_back(buf);
-  }
-  gst_memory_unref(mem);
-  return out;
-}
-
-/* Waits a little for a live writer; false when flushing. No other lock held. */
-static bool wait_for_writer(VdbSrcState *s) {
-  g_mutex_lock(&s->lock);
-  if (!s->flushing) g_cond_wait_until(&s->cond, &s->lock, g_get_monotonic_time() + FOLLOW_POLL_US);
-  bool flushing = s->flushing;
-  g_mutex_unlock(&s->lock);
-  if (flushing) return false;
-  std::lock_guard<std::mutex> l(s->mu);
-  if (!s->cursor) return false;
-  bool changed = false;
-  vdb::Status st = s->cursor->Refresh(&changed);
-  if (!st.ok()) GST_WARNING("refresh: %s", st.ToString().c_str());
-  if (changed) rebuild_timeline(s);
-  return true;
-}
-
-/* Fetches the next batch into the queue: sets caps and sends GAP events
- * first, posts warnings; never with s->mu held while doing so. */
-static GstFlowReturn fill(GstVdbSrc *self) {
-  VdbSrcState *s = self->s;
-  for (;;) {
-    vdb::PlayBatch batch;
-    vdb::Status st;
-    std::vector<GstBuffer *> bufs;
-    bool finished = false, new_caps = false, gap = false, new_segment = false;
-    guint64 gap_at = 0, gap_len = 0, origin = 0;
-    {
-      std::lock_guard<std::mutex> l(s->mu);
-      if (!s->cursor) return GST_FLOW_FLUSHING;
-      st = s->cursor->Next(&batch);
-      finished = s->cursor->finished();
-      if (st.ok() && s->segment_pending) {
-        rebuild_timeline(s);
-        s->segment_pending = false;
-        new_segment = true;
-        origin = s->timeline.ToOutput(s->timeline.origin());
-      }
-      if (st.ok()) {
-        new_caps = batch.caps != s->caps;
-        if (new_caps) s->caps = batch.caps;
-        gap = batch.gap_start != vdb::kNoTime && !s->collapse;
-        if (gap) {
-          gap_at = s->timeline.ToOutput(batch.gap_start);
-          gap_len = batch.gap_end - batch.gap_start;
-        }
-        bufs = batch_buffers(s, &batch);
-      }
-    }
-    if (!batch.warning.empty())
-      GST_ELEMENT_WARNING(self, STREAM, DECODE, ("Skipped footage"), ("%s", batch.warning.c_str()));
-    if (st.ok()) {
-      if (new_caps) {
-        GstCaps *caps = gst_caps_from_string(batch.caps.c_str());
-        gboolean ok = caps && gst_base_src_set_caps(GST_BASE_SRC(self), caps);
-        if (caps) gst_caps_unref(caps);
-        if (!ok) {
-          for (GstBuffer *b : bufs) gst_buffer_unref(b);
-          GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("Downstream refused the stored caps"),
-                            ("%s", batch.caps.c_str()));
-          return GST_FLOW_NOT_NEGOTIATED;
-        }
-      }
-      if (new_segment) { /* a follower that started before the first frame */
-        GstSegment seg;
-        gst_segment_init(&seg, GST_FORMAT_TIME);
-        seg.start = seg.position = origin;
-        seg.time = 0;
-        gst_base_src_new_segment(GST_BASE_SRC(self), &seg);
-      }
-      if (gap) {
-        GST_DEBUG_OBJECT(self, "gap at %" GST_TIME_FORMAT " for %" GST_TIME_FORMAT,
-                         GST_TIME_ARGS(gap_at), GST_TIME_ARGS(gap_len));
-        gst_pad_push_event(GST_BASE_SRC_PAD(self), gst_event_new_gap(gap_at, gap_len));
-      }
-      std::lock_guard<std::mutex> l(s->mu);
-      for (GstBuffer *b : bufs) s->queue.push_back(b);
-      return GST_FLOW_OK;
-    }
-    if (st.code() != vdb::Code::kEnd) {
-      post_error(self, st, "playback stopped");
-      return GST_FLOW_ERROR;
-    }
-    if (!s->follow || finished || GST_BASE_SRC(self)->segment.rate < 0) return GST_FLOW_EOS;
-    if (!wait_for_writer(s)) return GST_FLOW_FLUSHING;
-  }
-}
-
-/* ---------------------------------------------------------- GstBaseSrc */
-
-static gboolean gst_vdb_src_start(GstBaseSrc *src) {
-  GstVdbSrc *self = GST_VDB_SRC(src);
-  VdbSrcState *s = self->s;
+static GstVdbTrackSrc *lead_of(GstVdbSrc *self) {
   GST_OBJECT_LOCK(self);
-  std::string location = self->location ? self->location : "";
-  std::string stream = self->stream ? self->stream : "";
-  std::string start = self->start_time ? self->start_time : "";
-  std::string stop = self->stop_time ? self->stop_time : "";
-  bool follow = self->follow, collapse = self->gaps == GST_VDB_GAPS_COLLAPSE;
-  bool skip_corrupt = self->skip_corrupt, live_edge = self->live_edge;
+  GstElement *e = self->tracks->empty() ? NULL : GST_ELEMENT(gst_object_ref(self->tracks->front()));
   GST_OBJECT_UNLOCK(self);
-  if (location.empty()) {
-    GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No store location set"),
-                      ("set the 'location' property to a vdb store directory"));
-    return FALSE;
+  return e ? GST_VDB_TRACK_SRC(e) : NULL;
+}
+
+/* A pad nobody linked (the audio of `vdbsrc ! decodebin ! autovideosink`)
+ * drops what comes while another pad is linked, instead of stopping the
+ * whole element with not-linked: a flow combiner's rule. */
+static GstFlowReturn unlinked_ok(GstPad *internal, GstFlowReturn ret) {
+  if (ret != GST_FLOW_NOT_LINKED) return ret;
+  GstPad *ghost = GST_PAD(gst_proxy_pad_get_internal(GST_PROXY_PAD(internal)));
+  GstElement *bin = ghost ? gst_pad_get_parent_element(ghost) : NULL;
+  bool other_linked = false;
+  if (bin) {
+    GST_OBJECT_LOCK(bin);
+    for (GList *l = bin->srcpads; l; l = l->next)
+      other_linked |= l->data != ghost && gst_pad_is_linked(GST_PAD(l->data));
+    GST_OBJECT_UNLOCK(bin);
+    gst_object_unref(bin);
   }
-  guint64 utc[2] = {0, 0};
-  for (int i = 0; i < 2; i++) {
-    const std::string &text = i == 0 ? start : stop;
-    if (!text.empty() && !vdb::ParseUtc(text, &utc[i])) {
-      GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
-                        ("Invalid %s '%s'", i == 0 ? "start-time" : "stop-time", text.c_str()),
-                        ("use ISO 8601 (2026-11-23T10:00:00Z) or nanoseconds since 1970"));
-      return FALSE;
+  if (ghost) gst_object_unref(ghost);
+  return other_linked ? GST_FLOW_OK : ret;
+}
+
+static GstFlowReturn ghost_chain(GstPad *pad, GstObject *parent, GstBuffer *buf) {
+  return unlinked_ok(pad, gst_proxy_pad_chain_default(pad, parent, buf));
+}
+
+static GstFlowReturn ghost_chain_list(GstPad *pad, GstObject *parent, GstBufferList *list) {
+  return unlinked_ok(pad, gst_proxy_pad_chain_list_default(pad, parent, list));
+}
+
+/* Every pad's stream-start has the element's group id: one group of streams. */
+static GstPadProbeReturn group_probe(GstPad *, GstPadProbeInfo *info, gpointer user) {
+  GstEvent *ev = GST_PAD_PROBE_INFO_EVENT(info);
+  if (GST_EVENT_TYPE(ev) == GST_EVENT_STREAM_START) {
+    ev = gst_event_make_writable(ev);
+    gst_event_set_group_id(ev, GST_VDB_SRC(user)->group_id);
+    GST_PAD_PROBE_INFO_DATA(info) = ev;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* The tracks to play: those of the stream's first and last segments. A
+ * stream that cannot be opened (yet) gets a video track: its source
+ * reports why when it starts. */
+static std::vector<vdb::TrackMeta> stream_tracks(const VdbTrackConfig &c) {
+  std::vector<vdb::TrackMeta> tracks;
+  if (!c.location.empty()) {
+    auto r = vdb::Reader::Open(vdb::DefaultFs(), c.location, c.stream, 2);
+    if (r.ok()) {
+      auto t = (*r)->Tracks();
+      if (t.ok()) tracks = std::move(t).value();
     }
   }
-  auto r = vdb::Reader::Open(vdb::DefaultFs(), location, stream);
-  if (!r.ok()) {
-    if (r.status().code() == vdb::Code::kNotFound || r.status().code() == vdb::Code::kCorrupt)
-      post_error(self, r.status(), ("open stream '" + stream + "'").c_str());
-    else
-      GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("Could not open store '%s'", location.c_str()),
-                        ("%s", r.status().ToString().c_str()));
-    return FALSE;
+  if (tracks.empty()) tracks.push_back(vdb::TrackMeta{});
+  return tracks;
+}
+
+static gboolean add_tracks(GstVdbSrc *self) {
+  VdbTrackConfig c;
+  GST_OBJECT_LOCK(self);
+  c.location = self->location ? self->location : "";
+  c.stream = self->stream ? self->stream : "";
+  c.start_time = self->start_time ? self->start_time : "";
+  c.stop_time = self->stop_time ? self->stop_time : "";
+  c.follow = self->follow;
+  c.collapse = self->gaps == GST_VDB_GAPS_COLLAPSE;
+  c.skip_corrupt = self->skip_corrupt;
+  c.live_edge = self->live_edge;
+  GST_OBJECT_UNLOCK(self);
+  std::vector<vdb::TrackMeta> tracks = stream_tracks(c);
+  c.lead = tracks.front().track; /* the video if there is one */
+  self->group_id = gst_util_group_id_next();
+  GstElementClass *klass = GST_ELEMENT_GET_CLASS(self);
+  for (const vdb::TrackMeta &t : tracks) {
+    std::string name = t.track == 0 ? "video" : "audio_" + std::to_string(t.track - 1);
+    GstElement *src = GST_ELEMENT(g_object_new(GST_TYPE_VDB_TRACK_SRC, "name", name.c_str(), NULL));
+    c.track = t.track;
+    gst_vdb_track_src_configure(GST_VDB_TRACK_SRC(src), c);
+    gst_bin_add(GST_BIN(self), src);
+    GST_OBJECT_LOCK(self);
+    self->tracks->push_back(src);
+    GST_OBJECT_UNLOCK(self);
+    GstPad *target = gst_element_get_static_pad(src, "src");
+    gst_pad_add_probe(target, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, group_probe, self, NULL);
+    GstPad *ghost = gst_ghost_pad_new_from_template(
+        name.c_str(), target,
+        gst_element_class_get_pad_template(klass, t.track == 0 ? "video" : "audio_%u"));
+    gst_object_unref(target);
+    GstPad *internal = GST_PAD(gst_proxy_pad_get_internal(GST_PROXY_PAD(ghost)));
+    gst_pad_set_chain_function(internal, ghost_chain);
+    gst_pad_set_chain_list_function(internal, ghost_chain_list);
+    gst_object_unref(internal);
+    GST_INFO_OBJECT(self, "track %u (%s): pad %s", t.track, t.codec.c_str(), name.c_str());
+    gst_element_add_pad(GST_ELEMENT(self), ghost);
   }
-  if (!(*r)->problem().empty())  // played from the segment files: say so, and the fix
-    GST_ELEMENT_WARNING(self, STREAM, DECODE,
-                        ("The catalog of stream '%s' is damaged", stream.c_str()),
-                        ("%s. Playing what the segment files hold; 'vdb repair %s' rebuilds it.",
-                         (*r)->problem().c_str(), location.c_str()));
-  if ((*r)->segments().empty() && !follow) {
-    GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND,
-                      ("Stream '%s' in '%s' holds no recording", stream.c_str(), location.c_str()),
-                      (NULL));
-    return FALSE;
-  }
-  std::lock_guard<std::mutex> l(s->mu);
-  s->reader = std::move(r).value();
-  s->cursor.reset(new vdb::PlayCursor(s->reader.get()));
-  s->follow = follow;
-  s->collapse = collapse;
-  s->skip_corrupt = skip_corrupt;
-  s->range_start = s->range_stop = vdb::kNoTime;
-  rebuild_timeline(s); /* O(segments): once here, again only when the catalog changes */
-  if (utc[0]) s->range_start = s->timeline.UtcToPts(utc[0]);
-  if (utc[1]) s->range_stop = s->timeline.UtcToPts(utc[1]);
-  if (live_edge && !s->reader->segments().empty()) { /* from the newest keyframe */
-    auto last = s->reader->SegmentById(s->reader->segments().back().id);
-    if (last.ok() && (*last)->keyframe_count())
-      s->range_start = (*last)->entry((*last)->keyframe((*last)->keyframe_count() - 1)).pts;
-  }
-  if (s->range_start != vdb::kNoTime) s->timeline.set_origin(s->range_start);
-  /* The caps of the segment playback starts in: what negotiation offers. */
-  s->caps.clear();
-  long first = s->reader->catalog().FindByTime(s->timeline.origin());
-  if (first >= 0) {
-    auto seg = s->reader->Segment(size_t(first));
-    if (seg.ok()) s->caps = (*seg)->caps();
-  }
-  s->seek = SeekRequest();
-  s->flushing = false;
+  gst_element_no_more_pads(GST_ELEMENT(self));
   return TRUE;
 }
 
-static gboolean gst_vdb_src_stop(GstBaseSrc *src) {
-  VdbSrcState *s = GST_VDB_SRC(src)->s;
-  std::lock_guard<std::mutex> l(s->mu);
-  clear_queue(s);
-  s->cursor.reset();
-  s->reader.reset();
-  s->caps.clear();
-  return TRUE;
+static void remove_tracks(GstVdbSrc *self) {
+  std::vector<GstElement *> tracks;
+  GST_OBJECT_LOCK(self);
+  tracks.swap(*self->tracks);
+  std::vector<GstPad *> pads;
+  for (GList *l = GST_ELEMENT(self)->srcpads; l; l = l->next)
+    pads.push_back(GST_PAD(gst_object_ref(l->data)));
+  GST_OBJECT_UNLOCK(self);
+  for (GstPad *p : pads) {
+    gst_element_remove_pad(GST_ELEMENT(self), p);
+    gst_object_unref(p);
+  }
+  for (GstElement *e : tracks) {
+    gst_element_set_state(e, GST_STATE_NULL);
+    gst_bin_remove(GST_BIN(self), e);
+  }
 }
 
-/* Caps come from the store, never from the template. */
-static GstCaps *gst_vdb_src_get_caps(GstBaseSrc *src, GstCaps *filter) {
-  VdbSrcState *s = GST_VDB_SRC(src)->s;
-  std::string stored;
-  {
-    std::lock_guard<std::mutex> l(s->mu);
-    stored = s->caps;
-  }
-  GstCaps *caps = stored.empty() ? NULL : gst_caps_from_string(stored.c_str());
-  if (!caps) caps = gst_pad_get_pad_template_caps(GST_BASE_SRC_PAD(src));
-  if (filter) {
-    GstCaps *both = gst_caps_intersect_full(filter, caps, GST_CAPS_INTERSECT_FIRST);
-    gst_caps_unref(caps);
-    caps = both;
-  }
-  return caps;
+static GstStateChangeReturn gst_vdb_src_change_state(GstElement *element,
+                                                     GstStateChange transition) {
+  GstVdbSrc *self = GST_VDB_SRC(element);
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY && !add_tracks(self))
+    return GST_STATE_CHANGE_FAILURE;
+  GstStateChangeReturn ret = GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
+  if (transition == GST_STATE_CHANGE_READY_TO_NULL ||
+      (transition == GST_STATE_CHANGE_NULL_TO_READY && ret == GST_STATE_CHANGE_FAILURE))
+    remove_tracks(self);
+  return ret;
 }
 
-static gboolean gst_vdb_src_negotiate(GstBaseSrc *src) {
-  VdbSrcState *s = GST_VDB_SRC(src)->s;
-  std::string stored;
-  {
-    std::lock_guard<std::mutex> l(s->mu);
-    stored = s->caps;
+/* A seek sent to the element goes to every track, as one from downstream
+ * would: each flushes and restarts its own pad. */
+static gboolean gst_vdb_src_send_event(GstElement *element, GstEvent *event) {
+  GstVdbSrc *self = GST_VDB_SRC(element);
+  if (GST_EVENT_TYPE(event) != GST_EVENT_SEEK)
+    return GST_ELEMENT_CLASS(parent_class)->send_event(element, event);
+  std::vector<GstElement *> tracks;
+  GST_OBJECT_LOCK(self);
+  for (GstElement *e : *self->tracks) tracks.push_back(GST_ELEMENT(gst_object_ref(e)));
+  GST_OBJECT_UNLOCK(self);
+  gboolean ok = !tracks.empty();
+  for (GstElement *e : tracks) {
+    ok &= gst_element_send_event(e, gst_event_ref(event));
+    gst_object_unref(e);
   }
-  if (stored.empty()) return TRUE; /* set with the first buffer */
-  GstCaps *caps = gst_caps_from_string(stored.c_str());
-  if (!caps) return FALSE;
-  gboolean ok = gst_base_src_set_caps(src, caps);
-  gst_caps_unref(caps);
+  gst_event_unref(event);
   return ok;
 }
 
-static gboolean gst_vdb_src_is_seekable(GstBaseSrc *) {
-  return TRUE;
-}
-
-/* Remembers a seek as sent, in stream time, for do_seek. */
-static void remember_seek(GstVdbSrc *self, GstEvent *event) {
-  if (GST_EVENT_TYPE(event) != GST_EVENT_SEEK) return;
-  SeekRequest r;
-  GstFormat format;
-  gst_event_parse_seek(event, NULL, &format, &r.flags, &r.start_type, &r.start, &r.stop_type,
-                       &r.stop);
-  r.set = format == GST_FORMAT_TIME;
-  std::lock_guard<std::mutex> l(self->s->mu);
-  self->s->seek = r;
-}
-
-static gboolean gst_vdb_src_event(GstBaseSrc *src, GstEvent *event) {
-  remember_seek(GST_VDB_SRC(src), event);
-  return GST_BASE_SRC_CLASS(parent_class)->event(src, event);
-}
-
-static gboolean gst_vdb_src_send_event(GstElement *element, GstEvent *event) {
-  remember_seek(GST_VDB_SRC(element), event);
-  return GST_ELEMENT_CLASS(parent_class)->send_event(element, event);
-}
-
-static vdb::Snap snap_of(GstSeekFlags flags) {
-  if ((flags & GST_SEEK_FLAG_SNAP_NEAREST) == GST_SEEK_FLAG_SNAP_NEAREST)
-    return vdb::Snap::kNearest;
-  if (flags & GST_SEEK_FLAG_SNAP_AFTER) return vdb::Snap::kAfter;
-  return vdb::Snap::kBefore;
-}
-
-/* basesrc computed `segment` from the seek's stream times (or from the
- * previous segment): turn it into output PTS, position the cursor, and set
- * `time` so that stream time runs 0 ... duration. */
-static gboolean gst_vdb_src_do_seek(GstBaseSrc *src, GstSegment *segment) {
-  GstVdbSrc *self = GST_VDB_SRC(src);
-  VdbSrcState *s = self->s;
-  std::lock_guard<std::mutex> l(s->mu);
-  if (!s->reader) return FALSE;
-  bool changed = false;
-  (void)s->cursor->Refresh(&changed);
-  if (changed || s->timeline.empty()) rebuild_timeline(s);
-  const vdb::Timeline &t = s->timeline;
-  SeekRequest req = s->seek;
-  s->seek = SeekRequest();
-  clear_queue(s);
-  if (t.empty()) { /* nothing recorded yet: the segment comes with the first frames */
-    vdb::PlayOptions o;
-    o.skip_corrupt = s->skip_corrupt;
-    (void)s->cursor->Seek(0, vdb::Snap::kBefore, o);
-    s->segment_pending = true;
-    return TRUE;
-  }
-  s->segment_pending = false;
-  guint64 start = segment->start, stop = segment->stop;
-  if (!req.set) { /* the initial segment: from stream time 0 */
-    start = t.OutputAt(segment->start == GST_CLOCK_TIME_NONE ? 0 : segment->start);
-  } else {
-    if (req.start_type == GST_SEEK_TYPE_SET) start = t.OutputAt(guint64(MAX(req.start, 0)));
-    if (req.stop_type == GST_SEEK_TYPE_SET)
-      stop = req.stop < 0 ? GST_CLOCK_TIME_NONE : t.OutputAt(guint64(req.stop));
-  }
-  guint64 origin = t.ToOutput(t.origin());
-  if (start == vdb::kNoTime || start < origin) start = origin;
-  if (s->range_stop != vdb::kNoTime) {
-    guint64 rs = t.ToOutput(s->range_stop);
-    if (stop == GST_CLOCK_TIME_NONE || stop > rs) stop = rs;
-  }
-  vdb::PlayOptions o;
-  o.keys_only = segment->flags & GST_SEGMENT_FLAG_TRICKMODE_KEY_UNITS;
-  o.skip_corrupt = s->skip_corrupt;
-  if (segment->rate >= 0) {
-    o.stop = stop == GST_CLOCK_TIME_NONE ? vdb::kNoTime : t.ToRecorded(stop);
-    vdb::Snap snap = (req.flags & GST_SEEK_FLAG_KEY_UNIT) ? snap_of(req.flags) : vdb::Snap::kBefore;
-    (void)s->cursor->Seek(t.ToRecorded(start), snap, o);
-    if ((req.flags & GST_SEEK_FLAG_KEY_UNIT) && s->cursor->seek_key_pts() != vdb::kNoTime) {
-      guint64 key = t.ToOutput(s->cursor->seek_key_pts());
-      GST_DEBUG_OBJECT(self, "key unit seek %" GST_TIME_FORMAT " -> %" GST_TIME_FORMAT,
-                       GST_TIME_ARGS(start), GST_TIME_ARGS(key));
-      start = MAX(key, origin);
-    }
-    segment->position = start;
-  } else {
-    o.direction = vdb::PlayDirection::kReverse;
-    o.start = t.ToRecorded(start);
-    guint64 end = t.ToOutput(recorded_end(s));
-    if (stop == GST_CLOCK_TIME_NONE || stop > end) stop = end;
-    (void)s->cursor->Seek(t.ToRecorded(stop), vdb::Snap::kBefore, o);
-    segment->position = stop;
-  }
-  segment->start = start;
-  segment->stop = stop;
-  segment->time = t.StreamTime(start);
-  GST_DEBUG_OBJECT(self, "segment %" GST_SEGMENT_FORMAT, segment);
-  return TRUE;
-}
-
-static GstFlowReturn gst_vdb_src_create(GstPushSrc *psrc, GstBuffer **outbuf) {
-  GstVdbSrc *self = GST_VDB_SRC(psrc);
-  VdbSrcState *s = self->s;
-  bool reverse = GST_BASE_SRC(psrc)->segment.rate < 0;
-  bool empty;
-  {
-    std::lock_guard<std::mutex> l(s->mu);
-    empty = s->queue.empty();
-  }
-  if (empty) {
-    GstFlowReturn r = fill(self);
-    if (r != GST_FLOW_OK) return r;
-  }
-  std::lock_guard<std::mutex> l(s->mu);
-  if (s->queue.empty()) return GST_FLOW_FLUSHING;
-  if (reverse) {
-    /* One GOP per call, as a buffer list, so that basesrc marks only its
-     * first buffer DISCONT and takes the keyframe time as the position. */
-    GstBufferList *list = gst_buffer_list_new_sized(guint(s->queue.size()));
-    for (GstBuffer *b : s->queue) gst_buffer_list_add(list, b);
-    s->queue.clear();
-    gst_base_src_submit_buffer_list(GST_BASE_SRC(psrc), list);
-    *outbuf = NULL;
-    return GST_FLOW_OK;
-  }
-  *outbuf = s->queue.front();
-  s->queue.pop_front();
-  return GST_FLOW_OK;
-}
-
-static gboolean gst_vdb_src_unlock(GstBaseSrc *src) {
-  VdbSrcState *s = GST_VDB_SRC(src)->s;
-  g_mutex_lock(&s->lock);
-  s->flushing = true;
-  g_cond_broadcast(&s->cond);
-  g_mutex_unlock(&s->lock);
-  return TRUE;
-}
-
-static gboolean gst_vdb_src_unlock_stop(GstBaseSrc *src) {
-  VdbSrcState *s = GST_VDB_SRC(src)->s;
-  g_mutex_lock(&s->lock);
-  s->flushing = false;
-  g_mutex_unlock(&s->lock);
-  return TRUE;
-}
-
-static gboolean gst_vdb_src_query(GstBaseSrc *src, GstQuery *query) {
-  GstVdbSrc *self = GST_VDB_SRC(src);
-  VdbSrcState *s = self->s;
+/* Position, duration and seeking are the lead track's. */
+static gboolean gst_vdb_src_query(GstElement *element, GstQuery *query) {
   switch (GST_QUERY_TYPE(query)) {
-    case GST_QUERY_DURATION: {
-      GstFormat fmt;
-      gst_query_parse_duration(query, &fmt, NULL);
-      std::lock_guard<std::mutex> l(s->mu);
-      if (fmt != GST_FORMAT_TIME || !s->reader) break;
-      gst_query_set_duration(query, GST_FORMAT_TIME, gint64(duration(s)));
-      return TRUE;
-    }
+    case GST_QUERY_POSITION:
+    case GST_QUERY_DURATION:
     case GST_QUERY_SEEKING: {
-      GstFormat fmt;
-      gst_query_parse_seeking(query, &fmt, NULL, NULL, NULL);
-      std::lock_guard<std::mutex> l(s->mu);
-      if (fmt != GST_FORMAT_TIME || !s->reader) break;
-      gst_query_set_seeking(query, GST_FORMAT_TIME, TRUE, 0, gint64(duration(s)));
-      return TRUE;
-    }
-    case GST_QUERY_POSITION: {
-      GstFormat fmt;
-      gst_query_parse_position(query, &fmt, NULL);
-      if (fmt != GST_FORMAT_TIME) break;
-      GST_OBJECT_LOCK(src);
-      guint64 pos =
-          gst_segment_to_stream_time(&src->segment, GST_FORMAT_TIME, src->segment.position);
-      GST_OBJECT_UNLOCK(src);
-      gst_query_set_position(query, GST_FORMAT_TIME,
-                             GST_CLOCK_TIME_IS_VALID(pos) ? gint64(pos) : -1);
-      return TRUE;
+      GstVdbTrackSrc *lead = lead_of(GST_VDB_SRC(element));
+      if (!lead) return FALSE;
+      gboolean ok = gst_element_query(GST_ELEMENT(lead), query);
+      gst_object_unref(lead);
+      return ok;
     }
     default:
-      break;
+      return GST_ELEMENT_CLASS(parent_class)->query(element, query);
   }
-  return GST_BASE_SRC_CLASS(parent_class)->query(src, query);
 }
 
 /* ---------------------------------------------------------- signals */
 
 static GstStructure *gst_vdb_src_get_ranges(GstVdbSrc *self) {
-  VdbSrcState *s = self->s;
-  GstStructure *out = gst_structure_new_empty("vdbsrc-ranges");
-  GValue list = G_VALUE_INIT;
-  g_value_init(&list, GST_TYPE_LIST);
-  {
-    std::lock_guard<std::mutex> l(s->mu);
-    if (s->reader) rebuild_timeline(s);
-    vdb::Timeline t = s->reader ? s->timeline : vdb::Timeline();
-    for (const vdb::Run &r : t.runs()) {
-      GstStructure *range = gst_structure_new(
-          "range", "start", G_TYPE_UINT64, t.StreamTime(t.ToOutput(r.first_pts)), "end",
-          G_TYPE_UINT64, t.StreamTime(t.ToOutput(r.end_pts)), "utc-start", G_TYPE_UINT64,
-          guint64(r.utc_start), "utc-end", G_TYPE_UINT64, guint64(r.utc_end), NULL);
-      GValue v = G_VALUE_INIT;
-      g_value_init(&v, GST_TYPE_STRUCTURE);
-      gst_value_set_structure(&v, range);
-      gst_value_list_append_and_take_value(&list, &v);
-      gst_structure_free(range);
-    }
-  }
-  gst_structure_take_value(out, "ranges", &list);
+  GstVdbTrackSrc *lead = lead_of(self);
+  GstStructure *out = lead ? gst_vdb_track_src_get_ranges(lead) : NULL;
+  if (lead) gst_object_unref(lead);
   return out;
 }
 
 static guint64 gst_vdb_src_utc_to_stream_time(GstVdbSrc *self, guint64 utc) {
-  std::lock_guard<std::mutex> l(self->s->mu);
-  if (!self->s->reader) return GST_CLOCK_TIME_NONE;
-  const vdb::Timeline &t = self->s->timeline;
-  guint64 pts = t.UtcToPts(utc);
-  return pts == vdb::kNoTime ? GST_CLOCK_TIME_NONE : t.StreamTime(t.ToOutput(pts));
+  GstVdbTrackSrc *lead = lead_of(self);
+  guint64 out = lead ? gst_vdb_track_src_utc_to_stream_time(lead, utc) : GST_CLOCK_TIME_NONE;
+  if (lead) gst_object_unref(lead);
+  return out;
 }
 
 static guint64 gst_vdb_src_stream_time_to_utc(GstVdbSrc *self, guint64 time) {
-  std::lock_guard<std::mutex> l(self->s->mu);
-  if (!self->s->reader || self->s->timeline.empty()) return 0;
-  const vdb::Timeline &t = self->s->timeline;
-  return t.PtsToUtc(t.ToRecorded(t.OutputAt(time)));
+  GstVdbTrackSrc *lead = lead_of(self);
+  guint64 out = lead ? gst_vdb_track_src_stream_time_to_utc(lead, time) : 0;
+  if (lead) gst_object_unref(lead);
+  return out;
 }
 
 /* ---------------------------------------------------------- URI handler */
@@ -853,10 +480,7 @@ static void gst_vdb_src_finalize(GObject *object) {
   g_free(self->stream);
   g_free(self->start_time);
   g_free(self->stop_time);
-  clear_queue(self->s);
-  g_mutex_clear(&self->s->lock);
-  g_cond_clear(&self->s->cond);
-  delete self->s;
+  delete self->tracks;
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 
@@ -869,17 +493,13 @@ static void gst_vdb_src_init(GstVdbSrc *self) {
   self->gaps = DEFAULT_GAPS;
   self->skip_corrupt = DEFAULT_SKIP_CORRUPT;
   self->live_edge = DEFAULT_LIVE_EDGE;
-  self->s = new VdbSrcState();
-  g_mutex_init(&self->s->lock);
-  g_cond_init(&self->s->cond);
-  gst_base_src_set_format(GST_BASE_SRC(self), GST_FORMAT_TIME);
+  self->tracks = new std::vector<GstElement *>();
+  GST_OBJECT_FLAG_SET(self, GST_ELEMENT_FLAG_SOURCE);
 }
 
 static void gst_vdb_src_class_init(GstVdbSrcClass *klass) {
   GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
-  GstBaseSrcClass *base_class = GST_BASE_SRC_CLASS(klass);
-  GstPushSrcClass *push_class = GST_PUSH_SRC_CLASS(klass);
   const GParamFlags rw_ready =
       GParamFlags(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
 
@@ -955,23 +575,16 @@ static void gst_vdb_src_class_init(GstVdbSrcClass *klass) {
       GSignalFlags(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION), G_CALLBACK(gst_vdb_src_stream_time_to_utc),
       NULL, NULL, NULL, G_TYPE_UINT64, 1, G_TYPE_UINT64);
 
-  gst_element_class_add_static_pad_template(element_class, &src_template);
+  gst_element_class_add_static_pad_template(element_class, &video_template);
+  gst_element_class_add_static_pad_template(element_class, &audio_template);
   gst_element_class_set_static_metadata(
-      element_class, "vdb video database source", "Source/Video",
-      "Plays a vdb store stream with fast keyframe-aligned seeking", "vdb developers");
+      element_class, "vdb video database source", "Source/Video/Audio",
+      "Plays a vdb store stream (video and its audio) with fast keyframe-aligned seeking",
+      "vdb developers");
 
-  base_class->start = GST_DEBUG_FUNCPTR(gst_vdb_src_start);
-  base_class->stop = GST_DEBUG_FUNCPTR(gst_vdb_src_stop);
-  base_class->is_seekable = GST_DEBUG_FUNCPTR(gst_vdb_src_is_seekable);
-  base_class->event = GST_DEBUG_FUNCPTR(gst_vdb_src_event);
+  element_class->change_state = GST_DEBUG_FUNCPTR(gst_vdb_src_change_state);
   element_class->send_event = GST_DEBUG_FUNCPTR(gst_vdb_src_send_event);
-  base_class->do_seek = GST_DEBUG_FUNCPTR(gst_vdb_src_do_seek);
-  base_class->unlock = GST_DEBUG_FUNCPTR(gst_vdb_src_unlock);
-  base_class->unlock_stop = GST_DEBUG_FUNCPTR(gst_vdb_src_unlock_stop);
-  base_class->query = GST_DEBUG_FUNCPTR(gst_vdb_src_query);
-  base_class->get_caps = GST_DEBUG_FUNCPTR(gst_vdb_src_get_caps);
-  base_class->negotiate = GST_DEBUG_FUNCPTR(gst_vdb_src_negotiate);
-  push_class->create = GST_DEBUG_FUNCPTR(gst_vdb_src_create);
+  element_class->query = GST_DEBUG_FUNCPTR(gst_vdb_src_query);
 
   GST_DEBUG_CATEGORY_INIT(gst_vdb_src_debug, "vdbsrc", 0, "vdb video database source");
   gst_type_mark_as_plugin_api(GST_TYPE_VDB_GAPS_TYPE, GstPluginAPIFlags(0));

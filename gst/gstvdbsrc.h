@@ -1,13 +1,13 @@
-/* vdbsrc: plays a stream of a vdb store as one seekable stream in TIME. */
+/* vdbsrc: plays a stream of a vdb store as one seekable stream in TIME, one
+ * pad per track. */
 #pragma once
 
-#include <gst/base/gstpushsrc.h>
 #include <gst/gst.h>
 
 G_BEGIN_DECLS
 
 #define GST_TYPE_VDB_SRC (gst_vdb_src_get_type())
-G_DECLARE_FINAL_TYPE(GstVdbSrc, gst_vdb_src, GST, VDB_SRC, GstPushSrc)
+G_DECLARE_FINAL_TYPE(GstVdbSrc, gst_vdb_src, GST, VDB_SRC, GstBin)
 
 typedef enum {
   GST_VDB_GAPS_PRESERVE,

@@ -19,44 +19,69 @@ int Refuse(const std::string &msg) {
   return 2;
 }
 
-// vdbsrc ! parser ! muxer ! filesink, built from elements: nothing the user
-// typed is ever parsed as a pipeline description.
+// The parser that readies a stored track for a muxer ("" when none is needed).
+const char *ParserFor(const std::string &codec) {
+  return codec == "h264"   ? "h264parse"
+         : codec == "h265" ? "h265parse"
+         : codec == "av1"  ? "av1parse"
+         : codec == "vp9"  ? "vp9parse"
+         : codec == "aac"  ? "aacparse"
+         : codec == "opus" ? "opusparse"
+                           : "";
+}
+
+// vdbsrc's pad of each track ! parser ! muxer ! filesink, built from
+// elements: nothing the user typed is ever parsed as a pipeline description.
 GstElement *BuildPipeline(const std::string &store, const std::string &stream,
                           const vdb::ExportPlan &plan, const std::string &path,
                           std::string *error) {
-  const char *parser = plan.codec == "h264"   ? "h264parse"
-                       : plan.codec == "h265" ? "h265parse"
-                       : plan.codec == "av1"  ? "av1parse"
-                                              : "vp9parse";
   const char *muxer = plan.container == vdb::Container::kMp4        ? "mp4mux"
                       : plan.container == vdb::Container::kMatroska ? "matroskamux"
                                                                     : "webmmux";
   GstElement *p = gst_pipeline_new("export");
   GstElement *src = gst_element_factory_make("vdbsrc", "src");
-  GstElement *parse = gst_element_factory_make(parser, NULL);
   GstElement *mux = gst_element_factory_make(muxer, NULL);
   GstElement *sink = gst_element_factory_make("filesink", NULL);
-  if (!src || !parse || !mux || !sink) {
-    *error = std::string("missing GStreamer element: ") + (!src     ? "vdbsrc"
-                                                           : !parse ? parser
-                                                           : !mux   ? muxer
-                                                                    : "filesink");
-    for (GstElement *e : {src, parse, mux, sink})
-      if (e) gst_object_unref(e);
+  auto missing = [&](const std::string &what) {
+    *error = "missing GStreamer element: " + what;
     gst_object_unref(p);
-    return NULL;
-  }
+    return nullptr;
+  };
+  for (auto [e, name] : {std::pair{src, "vdbsrc"}, {mux, muxer}, {sink, "filesink"}})
+    if (e)
+      gst_bin_add(GST_BIN(p), e);
+    else
+      return missing(name);
   std::string start = std::to_string(plan.start_utc);
   g_object_set(src, "location", store.c_str(), "stream", stream.c_str(), NULL);
   if (plan.start_utc) g_object_set(src, "start-time", start.c_str(), NULL);
   if (plan.stop_utc) g_object_set(src, "stop-time", std::to_string(plan.stop_utc).c_str(), NULL);
   if (plan.container == vdb::Container::kMp4) g_object_set(mux, "faststart", TRUE, NULL);
   g_object_set(sink, "location", path.c_str(), NULL);
-  gst_bin_add_many(GST_BIN(p), src, parse, mux, sink, NULL);
-  if (!gst_element_link_many(src, parse, mux, sink, NULL)) {
-    *error = std::string("cannot link vdbsrc ! ") + parser + " ! " + muxer;
+  // vdbsrc has a pad per track from READY on.
+  if (gst_element_set_state(src, GST_STATE_READY) == GST_STATE_CHANGE_FAILURE) {
+    *error = "cannot open stream '" + stream + "'";
     gst_object_unref(p);
-    return NULL;
+    return nullptr;
+  }
+  bool linked = gst_element_link(mux, sink);
+  for (const vdb::TrackMeta &t : plan.tracks) {
+    std::string pad = vdb::TrackPadName(t.track);
+    GstElement *from = src;
+    const char *parser = ParserFor(t.codec);
+    if (*parser) {
+      GstElement *parse = gst_element_factory_make(parser, NULL);
+      if (!parse) return missing(parser);
+      gst_bin_add(GST_BIN(p), parse);
+      linked = linked && gst_element_link_pads(src, pad.c_str(), parse, NULL);
+      from = parse;
+    }
+    linked = linked && gst_element_link_pads(from, from == src ? pad.c_str() : NULL, mux, NULL);
+    if (!linked) {
+      *error = "cannot link vdbsrc's " + pad + " (" + t.codec + ") to " + muxer;
+      gst_object_unref(p);
+      return nullptr;
+    }
   }
   return p;
 }
@@ -101,7 +126,14 @@ int Export(const std::string &store, const std::string &stream, const std::strin
     return Refuse("bad --to '" + to + "': use ISO 8601 UTC or ns since 1970");
   auto reader = vdb::Reader::Open(vdb::DefaultFs(), store, stream);
   if (!reader.ok()) return Refuse(reader.status().ToString());
-  auto plan = vdb::PlanExport(reader->get(), out, from_utc, to_utc);
+  auto tracks = (*reader)->Tracks();
+  if (!tracks.ok()) return Refuse(tracks.status().ToString());
+  if (tracks->empty()) return Refuse("the stream holds no recording");
+  if (tracks->front().track != 0) {  // audio only: the reader follows the lead track
+    reader = vdb::Reader::Open(vdb::DefaultFs(), store, stream, 4, tracks->front().track);
+    if (!reader.ok()) return Refuse(reader.status().ToString());
+  }
+  auto plan = vdb::PlanExport(reader->get(), tracks.value(), out, from_utc, to_utc);
   if (!plan.ok()) return Refuse(plan.status().message());
   reader->reset();
   // Written under a temporary name in the same directory, renamed when

@@ -198,7 +198,7 @@ GST_START_TEST(test_caps_query_answers_the_stored_caps) {
     GstElement *src = gst_element_factory_make("vdbsrc", NULL);
     g_object_set(src, "location", tmp.path.c_str(), "stream", "cam", NULL);
     fail_unless(gst_element_set_state(src, GST_STATE_READY) == GST_STATE_CHANGE_SUCCESS);
-    GstPad *pad = gst_element_get_static_pad(src, "src");
+    GstPad *pad = gst_element_get_static_pad(src, "video");
     gst_element_set_state(src, GST_STATE_PAUSED);  // started: the store is open
     GstCaps *caps = gst_pad_query_caps(pad, NULL);
     GstCaps *want = gst_caps_from_string(stored[0].c_str());

@@ -39,6 +39,20 @@ inline GstHarness *VdbSinkHarness(const std::string &props, const char *pad = "v
   return h;
 }
 
+// A harness on vdbsrc's pad `pad`, which exists from READY on (`desc`:
+// "vdbsrc location=... stream=...").
+inline GstHarness *VdbSrcHarness(const std::string &desc, const char *pad = "video") {
+  GError *err = NULL;
+  GstElement *e = gst_parse_launch(desc.c_str(), &err);
+  fail_unless(e != NULL, "%s: %s", desc.c_str(), err ? err->message : "?");
+  g_clear_error(&err);
+  gst_object_ref_sink(e);
+  fail_unless(gst_element_set_state(e, GST_STATE_READY) == GST_STATE_CHANGE_SUCCESS);
+  GstHarness *h = gst_harness_new_with_element(e, NULL, pad);
+  gst_object_unref(e);
+  return h;
+}
+
 // Encoded frames as an encoder produced them.
 struct Encoded {
   GstCaps *caps = nullptr;

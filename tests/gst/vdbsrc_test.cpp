@@ -132,7 +132,7 @@ GST_START_TEST(test_roundtrip_every_frame) {
                            !GST_BUFFER_FLAG_IS_SET(e->buffers[i], GST_BUFFER_FLAG_DELTA_UNIT));
   }
   // The caps are the recorded ones.
-  GstPad *pad = gst_element_get_static_pad(p.src, "src");
+  GstPad *pad = gst_element_get_static_pad(p.src, "video");
   GstCaps *caps = gst_pad_get_current_caps(pad);
   fail_unless(gst_caps_is_equal(caps, e->caps));
   gst_caps_unref(caps);
@@ -177,7 +177,7 @@ GST_START_TEST(test_accurate_seek_starts_at_previous_keyframe) {
   p.Paused();
   // What the source pushes after the seek's flush, before the sink clips.
   std::vector<GstClockTime> pushed;
-  GstPad *pad = gst_element_get_static_pad(p.src, "src");
+  GstPad *pad = gst_element_get_static_pad(p.src, "video");
   gulong probe = gst_pad_add_probe(
       pad, GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_FLUSH),
       [](GstPad *, GstPadProbeInfo *info, gpointer d) {
@@ -358,7 +358,7 @@ GST_START_TEST(test_gaps_preserve_and_collapse) {
   GstClockTime hole = segs[1].first_pts - segs[0].end_pts;
   fail_unless(hole > GST_SECOND / 2);
   {  // preserve: a GAP event covers the hole
-    GstHarness *h = gst_harness_new_parse(Src(tmp.path).c_str());
+    GstHarness *h = VdbSrcHarness(Src(tmp.path));
     gst_harness_play(h);
     bool gap = false;
     GstBuffer *b = NULL;
@@ -415,7 +415,7 @@ GST_START_TEST(test_bframes_play_back_exactly_without_false_gaps) {
       150, &e);
   RecordRuns("location=" + tmp.path + " stream=cam max-segment-time=1000000000", {&e});
   for (const char *gaps : {"gaps=preserve", "gaps=collapse"}) {
-    GstHarness *h = gst_harness_new_parse(Src(tmp.path, gaps).c_str());
+    GstHarness *h = VdbSrcHarness(Src(tmp.path, gaps));
     gst_harness_play(h);
     std::vector<GstBuffer *> got;
     GstBuffer *b = NULL;
@@ -723,7 +723,8 @@ GST_START_TEST(test_headers_resent_after_seek) {
   Playback p(Src(tmp.path, "start-time=" + start) + dec + kSink);
   // The first buffer vdbsrc pushes: the keyframe at 3 s, with SPS/PPS.
   GstBuffer *head_buf = NULL;
-  GstPad *pad = gst_element_get_static_pad(p.src, "src");
+  gst_element_set_state(p.pipeline, GST_STATE_READY);  // vdbsrc's pads appear
+  GstPad *pad = gst_element_get_static_pad(p.src, "video");
   gst_pad_add_probe(
       pad, GST_PAD_PROBE_TYPE_BUFFER,
       [](GstPad *, GstPadProbeInfo *info, gpointer d) {

@@ -1,0 +1,31 @@
+/* vdbtracksrc: plays one track of a stream of a vdb store in TIME, the part
+ * of vdbsrc that holds one track (not registered: vdbsrc creates them). */
+#pragma once
+
+#include <gst/base/gstpushsrc.h>
+#include <gst/gst.h>
+
+#include <cstdint>
+#include <string>
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_VDB_TRACK_SRC (gst_vdb_track_src_get_type())
+G_DECLARE_FINAL_TYPE(GstVdbTrackSrc, gst_vdb_track_src, GST, VDB_TRACK_SRC, GstPushSrc)
+
+G_END_DECLS
+
+/* What to play: vdbsrc's properties, and the track. Read at start (READY
+ * to PAUSED); the element keeps a copy. */
+struct VdbTrackConfig {
+  std::string location, stream, start_time, stop_time;
+  bool follow = false, collapse = false, skip_corrupt = true, live_edge = false;
+  uint32_t track = 0; /* 0: video; audio_N: N + 1 */
+  uint32_t lead = 0;  /* the track whose keyframes KEY_UNIT seeks snap to */
+};
+
+void gst_vdb_track_src_configure(GstVdbTrackSrc *src, const VdbTrackConfig &config);
+/* vdbsrc's action signals, answered by its lead track (see gstvdbsrc.cpp). */
+GstStructure *gst_vdb_track_src_get_ranges(GstVdbTrackSrc *src);
+guint64 gst_vdb_track_src_utc_to_stream_time(GstVdbTrackSrc *src, guint64 utc);
+guint64 gst_vdb_track_src_stream_time_to_utc(GstVdbTrackSrc *src, guint64 time);
