@@ -43,6 +43,7 @@
 #include <gst/video/video.h>
 
 #include <atomic>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -73,6 +74,9 @@ GST_DEBUG_CATEGORY_STATIC(gst_vdb_sink_debug);
  * frames are written almost one by one, a fast one's in 64 KiB batches. */
 #define FLUSH_PERIOD_MS 10
 #define MAX_AUDIO_PADS 254 /* tracks 1..255 */
+/* Frames of the other tracks that come before the video's first keyframe
+ * (a non-live audio source races ahead) wait for it, up to this many. */
+#define MAX_HELD 512
 
 enum {
   PROP_0,
@@ -128,6 +132,8 @@ struct VdbSinkState {
   guint64 untimed_dropped = 0;            /* frames dropped for lack of any timestamp */
   bool warned_no_headers = false;
   std::atomic<guint> key_request_count{0};
+  /* Frames of the other tracks waiting for the first segment (MAX_HELD). */
+  std::deque<std::pair<VdbSinkTrack *, GstBuffer *>> held;
   SinkHousekeeper housekeeper;
 };
 
@@ -262,6 +268,17 @@ static std::shared_ptr<vdb::Writer> writer_ref(VdbSinkState *s) {
   return s->writer;
 }
 
+/* Frames held for the first segment: all of them, or one track's. */
+static void drop_held(VdbSinkState *s, VdbSinkTrack *only = nullptr) {
+  for (auto it = s->held.begin(); it != s->held.end();)
+    if (!only || it->first == only) {
+      gst_buffer_unref(it->second);
+      it = s->held.erase(it);
+    } else {
+      ++it;
+    }
+}
+
 /* ---------------------------------------------------------- start / stop */
 
 static void post_open_error(GstVdbSink *self, const vdb::Status &st, const std::string &location,
@@ -375,6 +392,10 @@ static gboolean gst_vdb_sink_start(GstVdbSink *self) {
 static void gst_vdb_sink_stop(GstVdbSink *self) {
   VdbSinkState *s = self->s;
   s->housekeeper.Stop();
+  {
+    std::lock_guard<std::mutex> l(s->smu);
+    drop_held(s);
+  }
   std::shared_ptr<vdb::Writer> w;
   {
     std::lock_guard<std::mutex> l(s->wmu);
@@ -467,6 +488,8 @@ static GstFlowReturn write_error(GstVdbSink *self, const vdb::Status &st) {
   return GST_FLOW_ERROR;
 }
 
+static GstFlowReturn store_held(GstVdbSink *self, std::unique_lock<std::mutex> &lock);
+
 /* A time of a pad's segment as the same running time in the lead's segment
  * (NONE if it falls before the lead's segment starts). */
 static guint64 to_lead_time(const GstSegment *seg, const GstSegment *lead, guint64 t) {
@@ -546,8 +569,16 @@ static GstFlowReturn render(GstVdbSink *self, VdbSinkTrack *t, GstBuffer *buf,
                          "timestamps went backwards on a delta frame: dropping until a keyframe");
       s->need_key = true;
     }
-  } else if (!s->run_started || !s->writer->recording() || !lt) {
-    GST_LOG_OBJECT(t->pad, "no segment yet (it starts at a video keyframe): frame dropped");
+  } else if (!s->run_started) {
+    /* The first segment starts at the video's first keyframe: wait for it. */
+    if (s->held.size() >= MAX_HELD) {
+      gst_buffer_unref(s->held.front().second);
+      s->held.pop_front();
+    }
+    s->held.emplace_back(t, gst_buffer_ref(buf));
+    return GST_FLOW_OK;
+  } else if (!s->writer->recording() || !lt) {
+    GST_LOG_OBJECT(t->pad, "no segment open (recording paused): frame dropped");
     return GST_FLOW_OK;
   } else {
     /* The lead keeps the timestamps it came with (x264enc's start at 1000
@@ -635,7 +666,21 @@ static GstFlowReturn render(GstVdbSink *self, VdbSinkTrack *t, GstBuffer *buf,
   t->last_in = in_time;
   if (f.dts != vdb::kNoTime) t->last_dts = f.dts;
   if (s->writer->RotationDue()) request_keyframe(self, lt);
+  if (lead && !s->held.empty()) return store_held(self, lock);
   return GST_FLOW_OK;
+}
+
+/* The first segment is open: the frames that waited for it go in. */
+static GstFlowReturn store_held(GstVdbSink *self, std::unique_lock<std::mutex> &lock) {
+  VdbSinkState *s = self->s;
+  GstFlowReturn ret = GST_FLOW_OK;
+  while (!s->held.empty() && ret == GST_FLOW_OK) {
+    auto [t, buf] = s->held.front();
+    s->held.pop_front();
+    ret = render(self, t, buf, lock);
+    gst_buffer_unref(buf);
+  }
+  return ret;
 }
 
 static GstFlowReturn gst_vdb_sink_chain(GstPad *pad, GstObject *parent, GstBuffer *buf) {
@@ -706,6 +751,7 @@ static gboolean gst_vdb_sink_event(GstPad *pad, GstObject *parent, GstEvent *eve
       break;
     case GST_EVENT_FLUSH_STOP: {
       std::lock_guard<std::mutex> l(s->smu);
+      drop_held(s, t);
       t->eos = false;
       if (t->track == s->lead) s->need_key = true;
       break;
@@ -769,6 +815,7 @@ static void gst_vdb_sink_release_pad(GstElement *element, GstPad *pad) {
     std::lock_guard<std::mutex> l(s->smu);
     for (auto it = s->tracks.begin(); it != s->tracks.end(); ++it)
       if ((*it)->pad == pad) {
+        drop_held(s, it->get());
         s->tracks.erase(it);
         break;
       }

@@ -111,6 +111,10 @@ struct _GstVdbSrc {
    * lead's (video's) first; the streams' group id. */
   std::vector<GstElement *> *tracks;
   guint group_id;
+  /* The last seek dispatched to the tracks (one seek reaches us through
+   * each branch a pipeline sends it to): its seqnum and result. */
+  guint32 seek_seqnum;
+  gboolean seek_result;
 };
 
 static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE(
@@ -121,6 +125,7 @@ static GstStaticPadTemplate audio_template = GST_STATIC_PAD_TEMPLATE(
     GST_STATIC_CAPS("audio/mpeg; audio/x-opus; audio/x-alaw; audio/x-mulaw"));
 
 static void gst_vdb_src_uri_handler_init(gpointer g_iface, gpointer iface_data);
+static gboolean ghost_event(GstPad *pad, GstObject *parent, GstEvent *event);
 
 #define gst_vdb_src_parent_class parent_class
 G_DEFINE_TYPE_WITH_CODE(GstVdbSrc, gst_vdb_src, GST_TYPE_BIN,
@@ -216,6 +221,7 @@ static gboolean add_tracks(GstVdbSrc *self) {
   std::vector<vdb::TrackMeta> tracks = stream_tracks(c);
   c.lead = tracks.front().track; /* the video if there is one */
   self->group_id = gst_util_group_id_next();
+  self->seek_seqnum = GST_SEQNUM_INVALID;
   GstElementClass *klass = GST_ELEMENT_GET_CLASS(self);
   for (const vdb::TrackMeta &t : tracks) {
     std::string name = t.track == 0 ? "video" : "audio_" + std::to_string(t.track - 1);
@@ -236,6 +242,7 @@ static gboolean add_tracks(GstVdbSrc *self) {
     gst_pad_set_chain_function(internal, ghost_chain);
     gst_pad_set_chain_list_function(internal, ghost_chain_list);
     gst_object_unref(internal);
+    gst_pad_set_event_function(ghost, ghost_event);
     GST_INFO_OBJECT(self, "track %u (%s): pad %s", t.track, t.codec.c_str(), name.c_str());
     gst_element_add_pad(GST_ELEMENT(self), ghost);
   }
@@ -273,23 +280,52 @@ static GstStateChangeReturn gst_vdb_src_change_state(GstElement *element,
   return ret;
 }
 
-/* A seek sent to the element goes to every track, as one from downstream
- * would: each flushes and restarts its own pad. */
-static gboolean gst_vdb_src_send_event(GstElement *element, GstEvent *event) {
-  GstVdbSrc *self = GST_VDB_SRC(element);
-  if (GST_EVENT_TYPE(event) != GST_EVENT_SEEK)
-    return GST_ELEMENT_CLASS(parent_class)->send_event(element, event);
+/* A seek goes to every track, as a demuxer applies one seek to all its
+ * pads: playbin sends it down one branch only (the video's), a pipeline to
+ * every sink (each branch brings it: handled once, by seqnum). Each track
+ * flushes and restarts its own pad. */
+static gboolean seek_all(GstVdbSrc *self, GstEvent *event) {
+  guint32 seqnum = gst_event_get_seqnum(event);
   std::vector<GstElement *> tracks;
   GST_OBJECT_LOCK(self);
-  for (GstElement *e : *self->tracks) tracks.push_back(GST_ELEMENT(gst_object_ref(e)));
+  bool again = seqnum == self->seek_seqnum;
+  gboolean result = self->seek_result;
+  if (!again)
+    for (GstElement *e : *self->tracks) tracks.push_back(GST_ELEMENT(gst_object_ref(e)));
+  self->seek_seqnum = seqnum;
   GST_OBJECT_UNLOCK(self);
+  if (again) {
+    gst_event_unref(event);
+    return result;
+  }
   gboolean ok = !tracks.empty();
   for (GstElement *e : tracks) {
     ok &= gst_element_send_event(e, gst_event_ref(event));
     gst_object_unref(e);
   }
   gst_event_unref(event);
+  GST_OBJECT_LOCK(self);
+  self->seek_result = ok;
+  GST_OBJECT_UNLOCK(self);
   return ok;
+}
+
+static gboolean ghost_event(GstPad *pad, GstObject *parent, GstEvent *event) {
+  if (GST_EVENT_TYPE(event) == GST_EVENT_SEEK) {
+    GstElement *self = gst_pad_get_parent_element(pad);
+    gboolean ok = self ? seek_all(GST_VDB_SRC(self), event) : FALSE;
+    if (self)
+      gst_object_unref(self);
+    else
+      gst_event_unref(event);
+    return ok;
+  }
+  return gst_pad_event_default(pad, parent, event); /* to the track, through the ghost */
+}
+
+static gboolean gst_vdb_src_send_event(GstElement *element, GstEvent *event) {
+  if (GST_EVENT_TYPE(event) == GST_EVENT_SEEK) return seek_all(GST_VDB_SRC(element), event);
+  return GST_ELEMENT_CLASS(parent_class)->send_event(element, event);
 }
 
 /* Position, duration and seeking are the lead track's. */
