@@ -36,6 +36,19 @@ record h265 x265enc key-int-max=30 speed-preset=ultrafast ! h265parse ! \
   video/x-h265,stream-format=byte-stream,alignment=au
 record av1 av1enc cpu-used=8 usage-profile=realtime keyframe-max-dist=30 ! av1parse
 
+record_av() {  # record_av STREAM VIDEO-ENCODER AUDIO-ENCODER: 4 s of each, 1 s segments
+  gst-launch-1.0 -q videotestsrc num-buffers=120 pattern=ball ! \
+    video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! $2 ! \
+    vdbsink name=rec location="$S" stream="$1" max-segment-time=1000000000 \
+    audiotestsrc num-buffers=200 samplesperbuffer=960 ! audio/x-raw,rate=48000,channels=1 ! $3 ! \
+    rec.audio_0
+}
+H264="x264enc key-int-max=30 bframes=2 speed-preset=ultrafast ! h264parse"
+record_av h264aac "$H264" "voaacenc ! aacparse"
+record_av h264opus "$H264" "opusenc"
+record_av h264alaw "$H264" "alawenc"
+record_av vp9opus "vp9enc deadline=1 cpu-used=8 keyframe-max-dist=30" "opusenc"
+
 utc0() {  # utc0 STREAM: UTC ns of the stream's first frame
   vdb info "$S" --json | tr -d ' \n' | sed 's/},{"bytes"/}\n{"bytes"/g' | grep "\"stream\":\"$1\"" \
     | grep -oE '"utc_start":[0-9]+' | head -1 | cut -d: -f2
@@ -56,6 +69,25 @@ for c in "h264 mp4" "h264 mkv" "bs mp4" "vp9 webm" "vp9 mkv" "h265 mp4" "h265 mk
     check "$1.$2 decodes cleanly" decodes_clean "$out"
   else bad "export $1.$2"; fi
 done
+
+# Video with its audio: both tracks kept, as long as each other, decodable.
+audio_codec() { ffprobe -v error -select_streams a:0 -show_entries stream=codec_name -of csv=p=0 "$1"; }
+streams() { ffprobe -v error -show_entries stream=index -of csv=p=0 "$1" | wc -l; }
+duration() { ffprobe -v error -select_streams "$2" -show_entries stream=duration -of csv=p=0 "$1" | grep -m1 .; }
+for c in "h264aac mp4 aac" "h264aac mkv aac" "h264opus mp4 opus" "h264alaw mkv pcm_alaw" \
+    "vp9opus webm opus" "vp9opus mkv opus"; do
+  set -- $c
+  out="$WORK/$1.$2" want="$3"
+  if vdb export "$S" --stream "$1" --quiet "$out"; then
+    check "$1.$2: 2 streams, 120 video frames, $3 audio" eval '[ "$(streams "$out")" = 2 ] && [ "$(frames "$out")" = 120 ] && [ "$(audio_codec "$out")" = "$want" ]'
+    check "$1.$2 decodes cleanly" decodes_clean "$out"
+    if [ "$2" = mp4 ]; then  # matroska has no per-stream duration
+      check "$1.$2: audio as long as the video" near "$(duration "$out" a:0)" "$(duration "$out" v:0)" 0.1
+    fi
+  else bad "export $1.$2"; fi
+done
+vdb info "$S" > "$WORK/info.txt"
+check "vdb info lists the audio track" grep -q "track audio_0: aac" "$WORK/info.txt"
 
 # A range starting mid-GOP (1.5 s): the clip starts at the keyframe at 1 s,
 # at time 0, decodably, and runs to 3 s.
@@ -117,6 +149,8 @@ refused "H.265 into WebM" "WebM cannot hold H.265" --stream h265 "$WORK/x.webm"
 refused "AV1 into MP4" ".webm or .mkv" --stream av1 "$WORK/x.mp4"
 refused "unknown container" "cannot tell the container" --stream h264 "$WORK/x.ts"
 refused "no extension" "cannot tell the container" --stream h264 "$WORK/noext"
+refused "G.711 into MP4" "MP4 cannot hold G.711 A-law audio: name the output .mkv" --stream h264alaw "$WORK/x.mp4"
+refused "H.264 with AAC into WebM" "WebM cannot hold H.264" --stream h264aac "$WORK/y.webm"
 # A name that once was pasted into a pipeline description: now only a name.
 evil="$WORK/o.mp4\" videotestsrc num-buffers=1 ! filesink location=\"$WORK/injected"
 vdb export "$S" --stream h264 --quiet "$evil" > /dev/null 2>&1 || true

@@ -21,6 +21,7 @@
 #ifdef VDB_HAVE_GST
 #include "export.h"
 #endif
+#include "export_plan.h"
 #include "reader.h"
 #include "store.h"
 #include "time_parse.h"
@@ -107,8 +108,17 @@ json StreamInfo(const std::string &store, const std::string &name, Status *err) 
     auto m = ReadSegmentMeta(DefaultFs(), (*r)->dir(), segs[i].id);
     if (m.ok() && (codecs.empty() || codecs.back() != m->caps)) codecs.push_back(m->caps);
   }
+  json tracks = json::array();
+  auto listed = (*r)->Tracks();
+  if (listed.ok())
+    for (const TrackMeta &tm : listed.value())
+      tracks.push_back({{"track", tm.track},
+                        {"pad", TrackPadName(tm.track)},
+                        {"codec", tm.codec},
+                        {"caps", tm.caps}});
   json out = {{"stream", name},
               {"segments", segs.size()},
+              {"tracks", tracks},
               {"frames", frames},
               {"bytes", bytes},
               {"open", !segs.empty() && !segs.back().sealed()},
@@ -143,7 +153,9 @@ int Info(const std::string &store, bool as_json) {
         s["stream"].get<std::string>().c_str(), s["segments"].get<size_t>(),
         s["frames"].get<uint64_t>(), s["bytes"].get<uint64_t>() / 1e6,
         s["open"].get<bool>() ? " (last segment open: being written or not recovered)" : "");
-    for (const auto &c : s["caps"]) std::printf("  caps: %s\n", c.get<std::string>().c_str());
+    for (const auto &tr : s["tracks"])
+      std::printf("  track %s: %s  %s\n", tr["pad"].get<std::string>().c_str(),
+                  tr["codec"].get<std::string>().c_str(), tr["caps"].get<std::string>().c_str());
     if (s.contains("problem"))
       std::printf("  PROBLEM: %s (vdb verify; vdb repair)\n",
                   s["problem"].get<std::string>().c_str());
