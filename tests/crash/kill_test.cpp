@@ -50,15 +50,8 @@ std::vector<std::string> SplitAccessUnits(const std::string &s) {
   return out;
 }
 
-// Runs the recorder, kills it after `ms`, returns what it wrote to stdout.
-std::string RecordAndKill(const std::string &store, const Mode &m, int ms) {
-  std::string desc =
-      "videotestsrc is-live=true pattern=ball ! video/x-raw,format=I420,width=320,height=240,"
-      "framerate=30/1 ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 aud=true ! "
-      "h264parse ! video/x-h264,stream-format=byte-stream,alignment=au ! tee name=t "
-      "t. ! queue max-size-buffers=2 ! vdbsink location=" +
-      store + " stream=cam " + "max-segment-time=1000000000 " + m.props +
-      " t. ! queue max-size-buffers=2 ! fdsink fd=1";
+// Runs gst-launch-1.0 `desc`, kills it after `ms`, returns what it wrote to stdout.
+std::string RunAndKill(const std::string &desc, int ms) {
   int fds[2];
   if (pipe(fds) != 0) return "";
   pid_t pid = fork();
@@ -84,6 +77,19 @@ std::string RecordAndKill(const std::string &store, const Mode &m, int ms) {
   reader.join();
   close(fds[0]);
   return out;
+}
+
+const char kVideo[] =
+    "videotestsrc is-live=true pattern=ball ! video/x-raw,format=I420,width=320,height=240,"
+    "framerate=30/1 ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=15 aud=true ! "
+    "h264parse ! video/x-h264,stream-format=byte-stream,alignment=au";
+
+// Runs the recorder, kills it after `ms`, returns what it wrote to stdout.
+std::string RecordAndKill(const std::string &store, const Mode &m, int ms) {
+  return RunAndKill(std::string(kVideo) + " ! tee name=t t. ! queue max-size-buffers=2 ! " +
+                        "vdbsink location=" + store + " stream=cam max-segment-time=1000000000 " +
+                        m.props + " t. ! queue max-size-buffers=2 ! fdsink fd=1",
+                    ms);
 }
 
 std::vector<std::string> StoredFrames(const std::string &store) {
@@ -171,6 +177,79 @@ TEST(KillTest, KillNineLosesAtMostTheSyncIntervalAndNothingIsDamaged) {
                 sum / kills_per_mode);
   }
   EXPECT_GE(total_kills, 20);
+}
+
+// Records live video with Opus audio beside it and kills the recorder: after
+// recovery both tracks open undamaged, the audio runs without a hole (each
+// frame starts where the previous ended) as long as the video, within the
+// sync window, and vdbsrc plays every stored frame of both.
+TEST(KillTest, KillNineWithAudioKeepsBothTracksWhole) {
+  std::mt19937 rng(20261125);
+  std::printf("%-8s %8s %8s %10s\n", "kill", "video", "audio", "audio end");
+  for (int k = 0; k < 4; k++) {
+    std::string store = TempDir();
+    int ms = 1200 + int(rng() % 1800);
+    RunAndKill(std::string(kVideo) + " ! vdbsink name=r location=" + store +
+                   " stream=cam max-segment-time=1000000000 sync-interval=250000000 "
+                   "audiotestsrc is-live=true samplesperbuffer=960 ! "
+                   "audio/x-raw,rate=48000,channels=1 ! opusenc ! r.audio_0",
+               ms);
+    vdb::RecoveryReport rep;
+    {
+      auto w = vdb::Writer::Open(vdb::DefaultFs(), store, "cam", {}, &rep);
+      ASSERT_TRUE(w.ok()) << w.status().ToString();
+    }
+    for (const auto &item : rep.segments) EXPECT_EQ(item.damage_offset, vdb::kNoTime);
+    size_t video = StoredFrames(store).size();
+    auto r = vdb::Reader::Open(vdb::DefaultFs(), store, "cam", 4, 1);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    std::vector<uint8_t> buf;
+    std::vector<vdb::FrameView> views;
+    size_t audio = 0;
+    uint64_t next = vdb::kNoTime, first = vdb::kNoTime;
+    for (size_t i = 0; i < (*r)->segments().size(); i++) {
+      auto seg = (*r)->Segment(i);
+      ASSERT_TRUE(seg.ok()) << seg.status().ToString();
+      ASSERT_TRUE((*seg)->Read(0, (*seg)->size(), &buf, &views).ok());
+      for (const auto &v : views) {
+        if (first == vdb::kNoTime) first = v.header.pts;
+        if (next != vdb::kNoTime) {
+          ASSERT_LE(std::max(v.header.pts, next) - std::min(v.header.pts, next), 1000u)
+              << "a hole in the audio at frame " << audio;
+        }
+        next = v.header.pts + v.header.duration;
+        audio++;
+      }
+    }
+    ASSERT_GT(video, 10u);
+    ASSERT_GT(audio, 10u);
+    // Audio and video end together, within the sync window and a GOP.
+    double audio_s = double(next - first) / 1e9, video_s = double(video) / kFps;
+    EXPECT_LE(std::abs(audio_s - video_s), 0.75) << audio_s << " s of audio, " << video_s
+                                                 << " s of video";
+    GstElement *p = gst_parse_launch(("vdbsrc name=s location=" + store +
+                                      " stream=cam s.video ! appsink name=v sync=false "
+                                      "s.audio_0 ! appsink name=a sync=false")
+                                         .c_str(),
+                                     NULL);
+    ASSERT_TRUE(p);
+    gst_element_set_state(p, GST_STATE_PLAYING);
+    size_t played[2] = {0, 0};
+    for (int i = 0; i < 2; i++) {
+      GstElement *sink = gst_bin_get_by_name(GST_BIN(p), i ? "a" : "v");
+      while (GstSample *smp = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 10 * GST_SECOND)) {
+        played[i]++;
+        gst_sample_unref(smp);
+      }
+      gst_object_unref(sink);
+    }
+    gst_element_set_state(p, GST_STATE_NULL);
+    gst_object_unref(p);
+    EXPECT_EQ(played[0], video);
+    EXPECT_EQ(played[1], audio);
+    std::printf("%6d ms %8zu %8zu %9.3fs\n", ms, video, audio, audio_s);
+    (void)std::system(("rm -rf '" + store + "'").c_str());
+  }
 }
 
 int main(int argc, char **argv) {
