@@ -42,9 +42,10 @@ struct VdbTrackSrcState {
   std::mutex mu;
   std::unique_ptr<vdb::Reader> reader;
   std::unique_ptr<vdb::PlayCursor> cursor;
-  /* Another track leads (this is audio beside video): its keyframes, for
-   * KEY_UNIT seeks. And in reverse or key-unit trick modes this track
-   * plays nothing. */
+  /* Another track leads (this is audio beside video): its keyframes, read
+   * on the first KEY_UNIT seek, are where such seeks land. In reverse or
+   * key-unit trick modes this track plays nothing (silent). */
+  bool follows_lead = false;
   std::unique_ptr<vdb::Reader> lead_reader;
   bool silent = false;
   vdb::Timeline timeline;
@@ -327,14 +328,10 @@ static gboolean gst_vdb_track_src_start(GstBaseSrc *src) {
                       (NULL));
     return FALSE;
   }
-  std::unique_ptr<vdb::Reader> lead_reader;
-  if (track != lead) {
-    auto lr = vdb::Reader::Open(vdb::DefaultFs(), location, stream, 2, lead);
-    if (lr.ok()) lead_reader = std::move(lr).value();
-  }
   std::lock_guard<std::mutex> l(s->mu);
   s->reader = std::move(r).value();
-  s->lead_reader = std::move(lead_reader);
+  s->follows_lead = track != lead;
+  s->lead_reader.reset();
   s->silent = false;
   s->cursor.reset(new vdb::PlayCursor(s->reader.get()));
   s->follow = follow;
@@ -483,12 +480,19 @@ static gboolean gst_vdb_track_src_do_seek(GstBaseSrc *src, GstSegment *segment) 
   o.keys_only = segment->flags & GST_SEGMENT_FLAG_TRICKMODE_KEY_UNITS;
   o.skip_corrupt = s->skip_corrupt;
   /* Audio beside video plays forward at every frame, or not at all. */
-  s->silent = s->lead_reader && (segment->rate < 0 || o.keys_only);
+  s->silent = s->follows_lead && (segment->rate < 0 || o.keys_only);
   if (segment->rate >= 0) {
     o.stop = stop == GST_CLOCK_TIME_NONE ? vdb::kNoTime : t.ToRecorded(stop);
     vdb::Snap snap = (req.flags & GST_SEEK_FLAG_KEY_UNIT) ? snap_of(req.flags) : vdb::Snap::kBefore;
     guint64 target = t.ToRecorded(start);
     guint64 key_pts = vdb::kNoTime;
+    if ((req.flags & GST_SEEK_FLAG_KEY_UNIT) && s->follows_lead && !s->lead_reader) {
+      GST_OBJECT_LOCK(self);
+      VdbTrackConfig c = s->config;
+      GST_OBJECT_UNLOCK(self);
+      auto lr = vdb::Reader::Open(vdb::DefaultFs(), c.location, c.stream, 2, c.lead);
+      if (lr.ok()) s->lead_reader = std::move(lr).value();
+    }
     if ((req.flags & GST_SEEK_FLAG_KEY_UNIT) && s->lead_reader) {
       /* The video snaps to its keyframe: so does the audio beside it. */
       (void)s->lead_reader->Refresh(&changed);
@@ -499,7 +503,7 @@ static gboolean gst_vdb_track_src_do_seek(GstBaseSrc *src, GstSegment *segment) 
       snap = vdb::Snap::kBefore;
     }
     (void)s->cursor->Seek(target, snap, o);
-    if (!s->lead_reader) key_pts = s->cursor->seek_key_pts();
+    if (!s->follows_lead) key_pts = s->cursor->seek_key_pts();
     if ((req.flags & GST_SEEK_FLAG_KEY_UNIT) && key_pts != vdb::kNoTime) {
       guint64 key = t.ToOutput(key_pts);
       GST_DEBUG_OBJECT(self, "key unit seek %" GST_TIME_FORMAT " -> %" GST_TIME_FORMAT,

@@ -225,8 +225,8 @@ TEST(KillTest, KillNineWithAudioKeepsBothTracksWhole) {
     ASSERT_GT(audio, 10u);
     // Audio and video end together, within the sync window and a GOP.
     double audio_s = double(next - first) / 1e9, video_s = double(video) / kFps;
-    EXPECT_LE(std::abs(audio_s - video_s), 0.75) << audio_s << " s of audio, " << video_s
-                                                 << " s of video";
+    EXPECT_LE(std::abs(audio_s - video_s), 0.75)
+        << audio_s << " s of audio, " << video_s << " s of video";
     GstElement *p = gst_parse_launch(("vdbsrc name=s location=" + store +
                                       " stream=cam s.video ! appsink name=v sync=false "
                                       "s.audio_0 ! appsink name=a sync=false")

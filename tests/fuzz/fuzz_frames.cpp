@@ -1,5 +1,6 @@
 // libFuzzer target: arbitrary bytes as a segment's frame file. Scanning,
-// opening for reading and crash recovery must report, never crash or hang.
+// opening each track for reading and crash recovery must report, never crash
+// or hang.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -19,11 +20,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   vdb::SegmentInfo info;
   info.id = 1;
   info.state = vdb::SegmentState::kSealed;
-  auto seg = vdb::SegmentReader::Open(&fs, "/s/cam", info);
-  if (seg.ok()) {
+  // Each track of the segment (format 2: the video and an audio track).
+  for (uint32_t track : {0u, 1u}) {
+    auto seg = vdb::SegmentReader::Open(&fs, "/s/cam", info, track);
+    if (!seg.ok()) continue;
     std::vector<uint8_t> buf;
     std::vector<vdb::FrameView> views;
     for (size_t i = 0; i < (*seg)->size(); i++) (void)(*seg)->Read(i, 1, &buf, &views);
+    if ((*seg)->size()) (void)(*seg)->Read(0, (*seg)->size(), &buf, &views);
     (void)(*seg)->KeyAtOrBefore(UINT64_MAX / 2);
   }
   vdb::RecoveryItem item;

@@ -1,5 +1,6 @@
-// libFuzzer target: a valid frame file with arbitrary bytes as its index.
-// A damaged index must be ignored or rebuilt from the frames, never trusted.
+// libFuzzer target: a valid frame file (video with an audio track beside it)
+// with arbitrary bytes as its index. A damaged index must be ignored or
+// rebuilt from the frames, never trusted: each track opens whole.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -17,7 +18,8 @@ const std::string &ValidFrames() {
     o.flush_interval = 0;
     auto w = vdb::Writer::Open(&fs, "/s", "cam", o, nullptr);
     (void)(*w)->SetCaps("h264", "video/x-h264");
-    std::string payload(100, 'x');
+    (void)(*w)->SetTrackCaps(1, "opus", "audio/x-opus");
+    std::string payload(100, 'x'), sound(30, 'a');
     for (int i = 0; i < 20; i++) {
       vdb::Frame f;
       f.data = payload.data();
@@ -26,6 +28,12 @@ const std::string &ValidFrames() {
       f.duration = 33000000;
       f.flags = i % 5 == 0 ? vdb::kFlagKey : 0;
       (void)(*w)->Append(f);
+      vdb::Frame a = f;  // one audio frame after each video frame
+      a.data = sound.data();
+      a.size = sound.size();
+      a.track = 1;
+      a.flags = vdb::kFlagKey;
+      (void)(*w)->Append(a);
     }
     (void)(*w)->Close();
     return fs.Contents(vdb::FramesPath("/s/cam", 1));
@@ -43,11 +51,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   vdb::SegmentInfo info;
   info.id = 1;
   info.state = vdb::SegmentState::kSealed;
-  auto seg = vdb::SegmentReader::Open(&fs, "/s/cam", info);
-  if (!seg.ok()) __builtin_trap();             // the frames are intact: the segment must open
-  if ((*seg)->size() != 20) __builtin_trap();  // and hold every frame, whatever the index says
-  std::vector<uint8_t> buf;
-  std::vector<vdb::FrameView> views;
-  if (!(*seg)->Read(0, 20, &buf, &views).ok()) __builtin_trap();
+  for (uint32_t track : {0u, 1u}) {
+    auto seg = vdb::SegmentReader::Open(&fs, "/s/cam", info, track);
+    if (!seg.ok()) __builtin_trap();             // the frames are intact: each track must open
+    if ((*seg)->size() != 20) __builtin_trap();  // and hold every frame, whatever the index says
+    std::vector<uint8_t> buf;
+    std::vector<vdb::FrameView> views;
+    if (!(*seg)->Read(0, 20, &buf, &views).ok()) __builtin_trap();
+  }
   return 0;
 }
