@@ -28,12 +28,17 @@ check screen_frames has_frames screen 10
 check vp9 "$ROOT/examples/record_vp9.sh" "$S" 2
 check vp9_frames has_frames vp9 50
 check play "$ROOT/examples/play.sh" "$S" vp9 --videosink=fakesink --audiosink=fakesink -q
+check av "$ROOT/examples/record_av.sh" "$S" 2
+check av_frames has_frames av 50
+check av_tracks bash -c "vdb info '$S' | grep -q 'track audio_0: opus' && [ -s '$WORK/store-av.mp4' ]"
+check play_av "$ROOT/examples/play.sh" "$S" av --videosink=fakesink --audiosink=fakesink -q
 check app_record vdb_app record "$S" app 3
 check app_ranges bash -c "vdb_app ranges '$S' app | grep -q ' .. '"
 UTC="$(vdb_app ranges "$S" app | head -1 | cut -d' ' -f1)"
 check app_seek_utc vdb_app seek "$S" app "$UTC"
 check app_seek_offset vdb_app seek "$S" app +1.5
-FROM_NS="$(vdb info "$S" --json | tr -d ' \n' | grep -oE '"utc_start":[0-9]+' | tail -1 | cut -d: -f2)"
+FROM_NS="$(vdb info "$S" --json | tr -d ' \n' | sed 's/},{"bytes"/}\n{"bytes"/g' | grep '"stream":"app"' \
+  | grep -oE '"utc_start":[0-9]+' | head -1 | cut -d: -f2)"
 check export_range "$ROOT/examples/export_range.sh" "$S" app "$FROM_NS" "$((FROM_NS + 2000000000))" "$WORK/clip.mp4"
 check export_readable bash -c "gst-discoverer-1.0 '$WORK/clip.mp4' | grep -q 'Duration: 0:00:0[12]'"
 check export_webm vdb export "$S" --stream vp9 "$WORK/clip.webm"
