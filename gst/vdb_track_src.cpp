@@ -341,8 +341,14 @@ static gboolean gst_vdb_track_src_start(GstBaseSrc *src) {
   rebuild_timeline(s); /* O(segments): once here, again only when the catalog changes */
   if (utc[0]) s->range_start = s->timeline.UtcToPts(utc[0]);
   if (utc[1]) s->range_stop = s->timeline.UtcToPts(utc[1]);
-  if (live_edge && !s->reader->segments().empty()) { /* from the newest keyframe */
-    auto last = s->reader->SegmentById(s->reader->segments().back().id);
+  if (live_edge && !s->reader->segments().empty()) {
+    /* From the newest keyframe: the lead's (video's), for every track. */
+    if (s->follows_lead) {
+      auto lr = vdb::Reader::Open(vdb::DefaultFs(), location, stream, 2, lead);
+      if (lr.ok()) s->lead_reader = std::move(lr).value();
+    }
+    vdb::Reader *keys = s->follows_lead && s->lead_reader ? s->lead_reader.get() : s->reader.get();
+    auto last = keys->SegmentById(keys->segments().back().id);
     if (last.ok() && (*last)->keyframe_count())
       s->range_start = (*last)->entry((*last)->keyframe((*last)->keyframe_count() - 1)).pts;
   }

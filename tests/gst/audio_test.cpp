@@ -56,6 +56,7 @@ struct Seen {
   int buffers = 0;
   GstClockTime first_running = GST_CLOCK_TIME_NONE, last_end = GST_CLOCK_TIME_NONE;
   GstClockTime first_stream = GST_CLOCK_TIME_NONE;
+  GstClockTime first_pts = GST_CLOCK_TIME_NONE;  // as recorded
 };
 
 GstPadProbeReturn Watch(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
@@ -69,6 +70,7 @@ GstPadProbeReturn Watch(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
   guint64 cstart, cend;
   if (gst_segment_clip(seg, GST_FORMAT_TIME, start, end, &cstart, &cend)) {  // what plays
     if (seen->buffers++ == 0) {
+      seen->first_pts = cstart;
       seen->first_running = gst_segment_to_running_time(seg, GST_FORMAT_TIME, cstart);
       seen->first_stream = gst_segment_to_stream_time(seg, GST_FORMAT_TIME, cstart);
     }
@@ -290,6 +292,61 @@ GST_START_TEST(test_stream_continued_with_audio_plays) {
 }
 GST_END_TEST;
 
+// A live view of a recording in progress (follow + live-edge) starts the
+// audio at the video's newest keyframe and plays both as they are recorded.
+GST_START_TEST(test_live_view_follows_audio_and_video_in_sync) {
+  TempDir tmp;
+  GError *err = NULL;
+  GstElement *rec = gst_parse_launch(
+      ("videotestsrc is-live=true num-buffers=120 ! video/x-raw,width=160,height=120,"
+       "framerate=30/1 ! x264enc tune=zerolatency key-int-max=15 ! h264parse ! vdbsink name=rec "
+       "location=" +
+       tmp.path +
+       " stream=cam max-segment-time=500000000 audiotestsrc is-live=true num-buffers=200 "
+       "samplesperbuffer=960 ! audio/x-raw,rate=48000,channels=1 ! opusenc ! rec.audio_0")
+          .c_str(),
+      &err);
+  fail_unless(rec != NULL, "%s", err ? err->message : "?");
+  gst_element_set_state(rec, GST_STATE_PLAYING);
+  // Wait until the recording has a second keyframe (1 s in: on the clock).
+  GstClock *clock = gst_system_clock_obtain();
+  auto wait = [clock] {
+    GstClockID id = gst_clock_new_single_shot_id(clock, gst_clock_get_time(clock) + kSec);
+    gst_clock_id_wait(id, NULL);
+    gst_clock_id_unref(id);
+  };
+  wait();
+  Seen v, au;
+  GstElement *p = gst_pipeline_new(NULL);
+  GstElement *src = gst_element_factory_make("vdbsrc", NULL);
+  g_object_set(src, "location", tmp.path.c_str(), "stream", "cam", "follow", TRUE, "live-edge",
+               TRUE, "stop-time", NULL, NULL);
+  GstElement *vs = SyncedSink(&v), *as = SyncedSink(&au);
+  gst_bin_add_many(GST_BIN(p), src, vs, as, NULL);
+  fail_unless(gst_element_set_state(src, GST_STATE_READY) == GST_STATE_CHANGE_SUCCESS);
+  fail_unless(gst_element_link_pads(src, "video", vs, NULL));
+  fail_unless(gst_element_link_pads(src, "audio_0", as, NULL));
+  gst_element_set_state(p, GST_STATE_PLAYING);
+  wait();  // 1 s of the live view
+  gst_element_set_state(p, GST_STATE_NULL);
+  gst_object_unref(p);
+  gst_object_unref(clock);
+  gst_element_set_state(rec, GST_STATE_NULL);
+  gst_object_unref(rec);
+  fail_unless(v.buffers > 15 && au.buffers > 25, "%d video, %d audio buffers", v.buffers,
+              au.buffers);
+  // The same moment of the recording, at the same running time.
+  GstClockTime diff =
+      au.first_pts > v.first_pts ? au.first_pts - v.first_pts : v.first_pts - au.first_pts;
+  fail_unless(diff <= kSec / 50, "video from %" GST_TIME_FORMAT ", audio from %" GST_TIME_FORMAT,
+              GST_TIME_ARGS(v.first_pts), GST_TIME_ARGS(au.first_pts));
+  diff = au.first_running > v.first_running ? au.first_running - v.first_running
+                                            : v.first_running - au.first_running;
+  fail_unless(diff <= kSec / 50, "running times %" GST_TIME_FORMAT " and %" GST_TIME_FORMAT,
+              GST_TIME_ARGS(v.first_running), GST_TIME_ARGS(au.first_running));
+}
+GST_END_TEST;
+
 // An audio format vdbsink does not store is refused when linking, and raw
 // audio too: the pad's template names what it takes.
 GST_START_TEST(test_unsupported_audio_is_refused) {
@@ -324,6 +381,7 @@ static Suite *audio_suite(void) {
   VDB_ADD_TEST(tc, test_reverse_plays_video_and_drops_audio, RECORD_PLUGINS, PLAY_PLUGINS);
   VDB_ADD_TEST(tc, test_audio_only_stream_plays, RECORD_PLUGINS, PLAY_PLUGINS);
   VDB_ADD_TEST(tc, test_stream_continued_with_audio_plays, RECORD_PLUGINS, PLAY_PLUGINS);
+  VDB_ADD_TEST(tc, test_live_view_follows_audio_and_video_in_sync, RECORD_PLUGINS);
   VDB_ADD_TEST(tc, test_unsupported_audio_is_refused, "coreelements");
   return s;
 }
