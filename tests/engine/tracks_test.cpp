@@ -177,7 +177,8 @@ TEST(Tracks, NewAudioCapsTakeEffectAtTheNextSegment) {
   std::string rate = std::string(kAac) + ", rate=(int)44100";
   ASSERT_TRUE(w->SetTrackCaps(1, "aac", rate).ok());
   EXPECT_TRUE(w->RotationDue());
-  Frame a = ToFrame(MakeAudio(1, video[15].pts)[0]);
+  auto late = MakeAudio(1, video[15].pts);
+  Frame a = ToFrame(late[0]);
   a.track = 1;
   EXPECT_EQ(w->Append(a).code(), Code::kInvalidArgument) << "old segment, new caps: refused";
   for (size_t i = 15; i < 60; i++) ASSERT_TRUE(w->Append(ToFrame(video[i])).ok());
