@@ -186,6 +186,7 @@ static GstPadProbeReturn group_probe(GstPad *, GstPadProbeInfo *info, gpointer u
     ev = gst_event_make_writable(ev);
     gst_event_set_group_id(ev, GST_VDB_SRC(user)->group_id);
     GST_PAD_PROBE_INFO_DATA(info) = ev;
+    return GST_PAD_PROBE_REMOVE; /* once per start: no cost per buffer */
   }
   return GST_PAD_PROBE_OK;
 }
@@ -193,13 +194,16 @@ static GstPadProbeReturn group_probe(GstPad *, GstPadProbeInfo *info, gpointer u
 /* The tracks to play: those of the stream's first and last segments. A
  * stream that cannot be opened (yet) gets a video track: its source
  * reports why when it starts. */
-static std::vector<vdb::TrackMeta> stream_tracks(const VdbTrackConfig &c) {
+// *reader: the stream opened on track 0, for the video track to play.
+static std::vector<vdb::TrackMeta> stream_tracks(const VdbTrackConfig &c,
+                                                 std::unique_ptr<vdb::Reader> *reader) {
   std::vector<vdb::TrackMeta> tracks;
   if (!c.location.empty()) {
-    auto r = vdb::Reader::Open(vdb::DefaultFs(), c.location, c.stream, 2);
+    auto r = vdb::Reader::Open(vdb::DefaultFs(), c.location, c.stream);
     if (r.ok()) {
       auto t = (*r)->Tracks();
       if (t.ok()) tracks = std::move(t).value();
+      *reader = std::move(r).value();
     }
   }
   if (tracks.empty()) tracks.push_back(vdb::TrackMeta{});
@@ -218,7 +222,8 @@ static gboolean add_tracks(GstVdbSrc *self) {
   c.skip_corrupt = self->skip_corrupt;
   c.live_edge = self->live_edge;
   GST_OBJECT_UNLOCK(self);
-  std::vector<vdb::TrackMeta> tracks = stream_tracks(c);
+  std::unique_ptr<vdb::Reader> reader;
+  std::vector<vdb::TrackMeta> tracks = stream_tracks(c, &reader);
   c.lead = tracks.front().track; /* the video if there is one */
   self->group_id = gst_util_group_id_next();
   self->seek_seqnum = GST_SEQNUM_INVALID;
@@ -227,13 +232,13 @@ static gboolean add_tracks(GstVdbSrc *self) {
     std::string name = t.track == 0 ? "video" : "audio_" + std::to_string(t.track - 1);
     GstElement *src = GST_ELEMENT(g_object_new(GST_TYPE_VDB_TRACK_SRC, "name", name.c_str(), NULL));
     c.track = t.track;
-    gst_vdb_track_src_configure(GST_VDB_TRACK_SRC(src), c);
+    gst_vdb_track_src_configure(GST_VDB_TRACK_SRC(src), c,
+                                t.track == 0 ? std::move(reader) : nullptr);
     gst_bin_add(GST_BIN(self), src);
     GST_OBJECT_LOCK(self);
     self->tracks->push_back(src);
     GST_OBJECT_UNLOCK(self);
     GstPad *target = gst_element_get_static_pad(src, "src");
-    gst_pad_add_probe(target, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, group_probe, self, NULL);
     GstPad *ghost = gst_ghost_pad_new_from_template(
         name.c_str(), target,
         gst_element_class_get_pad_template(klass, t.track == 0 ? "video" : "audio_%u"));
@@ -273,6 +278,15 @@ static GstStateChangeReturn gst_vdb_src_change_state(GstElement *element,
   GstVdbSrc *self = GST_VDB_SRC(element);
   if (transition == GST_STATE_CHANGE_NULL_TO_READY && !add_tracks(self))
     return GST_STATE_CHANGE_FAILURE;
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) { /* each start's stream-start */
+    GST_OBJECT_LOCK(self);
+    for (GstElement *e : *self->tracks) {
+      GstPad *pad = gst_element_get_static_pad(e, "src");
+      gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, group_probe, self, NULL);
+      gst_object_unref(pad);
+    }
+    GST_OBJECT_UNLOCK(self);
+  }
   GstStateChangeReturn ret = GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
   if (transition == GST_STATE_CHANGE_READY_TO_NULL ||
       (transition == GST_STATE_CHANGE_NULL_TO_READY && ret == GST_STATE_CHANGE_FAILURE))

@@ -47,6 +47,8 @@ struct VdbTrackSrcState {
    * key-unit trick modes this track plays nothing (silent). */
   bool follows_lead = false;
   std::unique_ptr<vdb::Reader> lead_reader;
+  /* Opened by vdbsrc when it listed the tracks: the next start uses it. */
+  std::unique_ptr<vdb::Reader> adopted;
   bool silent = false;
   vdb::Timeline timeline;
   bool collapse = false, follow = false, skip_corrupt = true;
@@ -308,7 +310,18 @@ static gboolean gst_vdb_track_src_start(GstBaseSrc *src) {
       return FALSE;
     }
   }
-  auto r = vdb::Reader::Open(vdb::DefaultFs(), location, stream, 4, track);
+  vdb::Result<std::unique_ptr<vdb::Reader>> r = vdb::Status(vdb::Code::kNotFound, "");
+  {
+    std::lock_guard<std::mutex> l(s->mu);
+    if (s->adopted && s->adopted->track() == track) r = std::move(s->adopted);
+    s->adopted.reset();
+  }
+  bool changed = false;
+  if (r.ok()) {
+    (void)(*r)->Refresh(&changed); /* what a writer added since it was opened */
+  } else {
+    r = vdb::Reader::Open(vdb::DefaultFs(), location, stream, 4, track);
+  }
   if (!r.ok()) {
     if (r.status().code() == vdb::Code::kNotFound || r.status().code() == vdb::Code::kCorrupt)
       post_error(self, r.status(), ("open stream '" + stream + "'").c_str());
@@ -619,10 +632,13 @@ static gboolean gst_vdb_track_src_query(GstBaseSrc *src, GstQuery *query) {
 
 /* ---------------------------------------------------------- for vdbsrc */
 
-void gst_vdb_track_src_configure(GstVdbTrackSrc *self, const VdbTrackConfig &config) {
+void gst_vdb_track_src_configure(GstVdbTrackSrc *self, const VdbTrackConfig &config,
+                                 std::unique_ptr<vdb::Reader> reader) {
   GST_OBJECT_LOCK(self);
   self->s->config = config;
   GST_OBJECT_UNLOCK(self);
+  std::lock_guard<std::mutex> l(self->s->mu);
+  self->s->adopted = std::move(reader);
 }
 
 GstStructure *gst_vdb_track_src_get_ranges(GstVdbTrackSrc *self) {

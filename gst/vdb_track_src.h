@@ -6,7 +6,10 @@
 #include <gst/gst.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
+
+#include "reader.h"
 
 G_BEGIN_DECLS
 
@@ -24,7 +27,10 @@ struct VdbTrackConfig {
   uint32_t lead = 0;  /* the track whose keyframes KEY_UNIT seeks snap to */
 };
 
-void gst_vdb_track_src_configure(GstVdbTrackSrc *src, const VdbTrackConfig &config);
+/* `reader` (optional): the stream opened on config.track by vdbsrc when it
+ * listed the tracks, used by the next start instead of opening it again. */
+void gst_vdb_track_src_configure(GstVdbTrackSrc *src, const VdbTrackConfig &config,
+                                 std::unique_ptr<vdb::Reader> reader = nullptr);
 /* vdbsrc's action signals, answered by its lead track (see gstvdbsrc.cpp). */
 GstStructure *gst_vdb_track_src_get_ranges(GstVdbTrackSrc *src);
 guint64 gst_vdb_track_src_utc_to_stream_time(GstVdbTrackSrc *src, guint64 utc);
