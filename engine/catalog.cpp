@@ -23,6 +23,7 @@ bool DecodeRecord(const uint8_t *in, CatalogOp *op, SegmentInfo *info) {
   info->utc_start = Load64(in + 32);
   info->bytes = Load64(in + 40);
   info->frames = Load64(in + 48);
+  info->tracks = Load32(in + 56);
   return true;
 }
 
@@ -45,6 +46,7 @@ void Catalog::EncodeRecord(CatalogOp op, const SegmentInfo &info, uint8_t *out) 
   Store64(out + 32, info.utc_start);
   Store64(out + 40, info.bytes);
   Store64(out + 48, info.frames);
+  Store32(out + 56, info.tracks);
   Store32(out + 60, crc32c(out, 60));
 }
 

@@ -1,5 +1,7 @@
 #include "export_plan.h"
 
+#include <map>
+
 #include "timeline.h"
 
 namespace vdb {
@@ -17,10 +19,6 @@ Status Invalid(const std::string &msg) {
 
 }  // namespace
 
-std::string TrackPadName(uint32_t track) {
-  return track == 0 ? "video" : "audio_" + std::to_string(track - 1);
-}
-
 namespace {
 
 const char *Name(const std::string &codec) {
@@ -35,26 +33,36 @@ const char *Name(const std::string &codec) {
                             : codec.c_str();
 }
 
-// Why `c` cannot hold an audio codec, naming a container that can ("" if it can).
-std::string AudioRefused(Container c, const std::string &codec, const std::string &video) {
-  bool known = IsAudioCodec(codec);
-  if (!known) return "cannot export " + codec + " audio";
-  if (c == Container::kMp4 && (codec == "aac" || codec == "opus")) return "";
-  if (c == Container::kWebm && codec == "opus") return "";
-  if (c == Container::kMatroska) return "";
-  bool webm_video = video == "vp9" || video == "av1";
-  return std::string(c == Container::kMp4 ? "MP4" : "WebM") + " cannot hold " + Name(codec) +
-         " audio: name the output .mkv" +
-         (c == Container::kWebm && !webm_video ? "" : " (Matroska holds every track)");
+bool Holds(Container c, const std::string &codec) {
+  if (c == Container::kMatroska) return true;
+  if (c == Container::kMp4)  // GStreamer 1.22's mp4mux fails on VP9
+    return codec == "h264" || codec == "h265" || codec == "aac" || codec == "opus";
+  return codec == "vp9" || codec == "av1" || codec == "opus";
 }
 
-// The plan, or why its container cannot hold one of its audio tracks.
-Result<ExportPlan> CheckAudio(const ExportPlan &p) {
+const char *Extension(Container c) {
+  return c == Container::kMp4 ? ".mp4" : c == Container::kWebm ? ".webm" : ".mkv";
+}
+
+// The plan, or why its container cannot hold one of its tracks (the video
+// first), naming the containers that hold them all.
+Result<ExportPlan> CheckContainer(const ExportPlan &p) {
+  const char *kKnown[] = {"h264", "h265", "av1", "vp9", "aac", "opus", "alaw", "mulaw"};
+  std::string holders;
+  for (Container c : {Container::kMp4, Container::kWebm, Container::kMatroska}) {
+    bool all = true;
+    for (const TrackMeta &t : p.tracks) all &= Holds(c, t.codec);
+    if (all) holders += std::string(holders.empty() ? "" : " or ") + Extension(c);
+  }
   for (const TrackMeta &t : p.tracks) {
-    if (!IsAudioCodec(t.codec) && t.track != 0) return Invalid("cannot export " + t.codec);
-    if (t.track == 0 && !IsAudioCodec(t.codec)) continue;
-    std::string why = AudioRefused(p.container, t.codec, p.codec);
-    if (!why.empty()) return Invalid(why + " (track " + TrackPadName(t.track) + ")");
+    bool known = false;
+    for (const char *k : kKnown) known |= t.codec == k;
+    if (!known) return Invalid("cannot export " + t.codec + " (" + TrackPadName(t.track) + ")");
+    if (Holds(p.container, t.codec)) continue;
+    std::string what = Name(t.codec);
+    if (IsAudioCodec(t.codec)) what += " audio (" + TrackPadName(t.track) + ")";
+    return Invalid(std::string(p.container == Container::kMp4 ? "MP4" : "WebM") + " cannot hold " +
+                   what + ": name the output " + holders);
   }
   return p;
 }
@@ -98,29 +106,27 @@ Result<ExportPlan> PlanExport(Reader *reader, const std::vector<TrackMeta> &trac
   p.start_utc = t.PtsToUtc(p.start_pts);
   p.stop_utc = p.stop_pts != kNoTime ? to_utc : 0;
   p.codec = CodecOfCaps(seg->caps());
-  // Every segment of the range must hold the same codec.
+  // Every segment of the range must hold the same codec, and each track
+  // the same caps: a muxer cannot change them mid-file.
   long last_seg =
       p.stop_pts != kNoTime ? reader->catalog().FindByTime(p.stop_pts) : long(segs.size()) - 1;
+  std::map<uint32_t, std::string> caps;  // the first caps of each track in the range
   for (long i = long(key->segment); i <= last_seg; i++) {
     auto s = reader->Segment(size_t(i));
     if (!s.ok()) continue;  // damaged: playback skips it with a warning
     if (CodecOfCaps((*s)->caps()) != p.codec)
       return Invalid("the codec changes inside the range (" + p.codec + " then " +
                      CodecOfCaps((*s)->caps()) + "): export each part on its own");
+    for (const TrackMeta &tm : (*s)->tracks()) {
+      auto it = caps.emplace(tm.track, tm.caps).first;
+      if (it->second != tm.caps)
+        return Invalid("the caps of " + TrackPadName(tm.track) +
+                       " change inside the range (from segment " + std::to_string(segs[i].id) +
+                       " on, e.g. another rate or size): export the parts before and after on "
+                       "their own (--from, --to)");
+    }
   }
-  if (IsAudioCodec(p.codec)) return CheckAudio(p);  // audio only
-  bool mp4_codec = p.codec == "h264" || p.codec == "h265";
-  bool webm_codec = p.codec == "vp9" || p.codec == "av1";
-  if (!mp4_codec && !webm_codec) return Invalid("cannot export " + p.codec);
-  if (p.container == Container::kMp4 && !mp4_codec)
-    return Invalid(p.codec == "vp9" ? "VP9 cannot be exported to MP4 here (GStreamer 1.22's mp4mux "
-                                      "fails on VP9): name the output .webm or .mkv"
-                                    : "AV1 is exported to WebM or Matroska: name the output .webm "
-                                      "or .mkv");
-  if (p.container == Container::kWebm && !webm_codec)
-    return Invalid("WebM cannot hold " + std::string(p.codec == "h264" ? "H.264" : "H.265") +
-                   ": name the output .mp4 or .mkv");
-  return CheckAudio(p);
+  return CheckContainer(p);
 }
 
 }  // namespace vdb

@@ -39,7 +39,5 @@ struct ExportPlan {
 // the lead track (Reader::Tracks().front()); `tracks` are the stream's.
 Result<ExportPlan> PlanExport(Reader *reader, const std::vector<TrackMeta> &tracks,
                               const std::string &out_name, uint64_t from_utc, uint64_t to_utc);
-// The name of the pad of vdbsink and vdbsrc for a track: "video", "audio_N".
-std::string TrackPadName(uint32_t track);
 
 }  // namespace vdb

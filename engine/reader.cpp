@@ -204,8 +204,21 @@ Result<Position> Reader::Next(Position p) {
 Result<std::vector<TrackMeta>> Reader::Tracks() {
   std::vector<TrackMeta> out;
   const auto &segs = catalog_.segments();
-  for (size_t i : {size_t(0), segs.size() - 1}) {
-    if (i >= segs.size()) continue;
+  if (segs.empty()) return out;
+  // Which tracks: the catalog's bits over every segment (in memory), each
+  // read from the first segment that has it; the first and last segments'
+  // own lists add tracks above 31 and those a segment being written added
+  // since its catalog record.
+  std::vector<size_t> look = {0, segs.size() - 1};
+  uint32_t seen = 0;
+  for (size_t i = 0; i < segs.size(); i++) {
+    uint32_t bits = segs[i].tracks ? segs[i].tracks : 1u;  // 0: version 1, track 0
+    if (bits & ~seen) look.push_back(i);
+    seen |= bits;
+  }
+  std::sort(look.begin(), look.end());
+  look.erase(std::unique(look.begin(), look.end()), look.end());
+  for (size_t i : look) {
     // A sealed segment's metadata lists its tracks (one small read); an
     // open one's may lack a track added since: its caps records say.
     std::vector<TrackMeta> tracks;

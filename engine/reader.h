@@ -56,10 +56,11 @@ class Reader {
   Result<SegmentReader *> SegmentById(uint64_t id);
 
   uint32_t track() const { return track_; }
-  // The stream's tracks: those of its first and last segments that can be
-  // read (a stream continued with other tracks plays those it has at each
-  // time), by track number: from their metadata (a segment still open, or
-  // whose metadata is damaged, is opened).
+  // The stream's tracks, by track number: every track any segment has (the
+  // catalog's track bits), with the caps of the first segment that has it
+  // (its metadata; a segment still open, or whose metadata is damaged, is
+  // opened). A stream continued with other tracks plays each where it has
+  // it. O(segments) in memory, plus one small read per track.
   Result<std::vector<TrackMeta>> Tracks();
 
   // The keyframe for a seek to `pts`: kBefore = at or before (the first

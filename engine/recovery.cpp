@@ -264,6 +264,7 @@ Result<SegmentMeta> RebuildSegment(Fs *fs, const std::string &dir, uint64_t id,
     }
     if (e.flags & kFlagKey) m.keyframes++;
   }
+  m.info.tracks = TrackBits(m.tracks);
   item->frames_kept = m.info.frames;
   VDB_RETURN_IF_ERROR(WriteFileAtomic(fs, MetaPath(dir, id), SegmentMetaToJson(m)));
   return m;
@@ -304,6 +305,7 @@ Result<std::vector<SegmentInfo>> ScanSegments(Fs *fs, const std::string &dir, ui
     info.state = unknown;
     info.bytes = scan.end;
     info.end_pts = scan.end_pts;
+    info.tracks = TrackBits(scan.tracks);
     if (m.ok()) info.utc_start = m->info.utc_start;
     for (const auto &e : scan.entries) {
       if (e.flags & kFlagConfig) continue;

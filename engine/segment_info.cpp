@@ -51,6 +51,17 @@ std::string CodecOfCaps(const std::string &caps) {
   return caps.substr(0, caps.find_first_of(",; "));
 }
 
+uint32_t TrackBits(const std::vector<TrackMeta> &tracks) {
+  uint32_t bits = 0;
+  for (const TrackMeta &t : tracks)
+    if (t.track < 32) bits |= 1u << t.track;
+  return bits;
+}
+
+std::string TrackPadName(uint32_t track) {
+  return track == 0 ? "video" : "audio_" + std::to_string(track - 1);
+}
+
 bool IsAudioCodec(const std::string &codec) {
   return codec == "aac" || codec == "opus" || codec == "alaw" || codec == "mulaw";
 }
@@ -140,6 +151,7 @@ Result<SegmentMeta> SegmentMetaFromJson(const std::string &json) {
       }
     }
     if (m.tracks.empty()) m.tracks.push_back(TrackMeta{0, m.codec, m.caps});
+    m.info.tracks = TrackBits(m.tracks);
     return m;
   } catch (const nlohmann::json::exception &e) {
     return Status(Code::kCorrupt, std::string("metadata field: ") + e.what());

@@ -27,7 +27,10 @@ struct SegmentInfo {
   uint64_t end_pts = kNoTime;
   uint64_t utc_start = 0;
   uint64_t bytes = 0;   // frame file size
-  uint64_t frames = 0;  // media frames (the config record is not counted)
+  uint64_t frames = 0;  // media frames of every track (caps records are not counted)
+  // Bit n: the segment has track n (0-31; higher tracks are not noted).
+  // 0: not known (version 1 catalogs and metadata: track 0 only).
+  uint32_t tracks = 0;
 
   bool sealed() const { return state != SegmentState::kOpen; }
   // UTC of a stream time inside this segment (0 when unknown).
@@ -65,6 +68,10 @@ struct SegmentMeta {
 std::string SegmentMetaToJson(const SegmentMeta &m);
 // True for the audio codecs vdb stores.
 bool IsAudioCodec(const std::string &codec);
+// The SegmentInfo::tracks bits of a list of tracks.
+uint32_t TrackBits(const std::vector<TrackMeta> &tracks);
+// The name of the pad of vdbsink and vdbsrc for a track: "video", "audio_N".
+std::string TrackPadName(uint32_t track);
 
 // The codec name stored in metadata ("h264", "h265", "av1", "vp9", "aac",
 // "opus", "alaw", "mulaw") for a caps string; the media type itself for one

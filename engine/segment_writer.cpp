@@ -53,6 +53,7 @@ Result<std::unique_ptr<SegmentWriter>> SegmentWriter::Create(Fs *fs, const std::
   w->wbuf_.reserve(kWriteBuffer);
   w->flush_interval_ = flush_interval;
   if (w->meta_.tracks.empty()) w->meta_.tracks.push_back(TrackMeta{0, meta.codec, meta.caps});
+  w->meta_.info.tracks = TrackBits(w->meta_.tracks);
   for (const TrackMeta &t : w->meta_.tracks)
     VDB_RETURN_IF_ERROR(w->AppendRecord(WithTrack(kFlagConfig, t.track), kNoTime, kNoTime, kNoTime,
                                         t.caps.data(), t.caps.size()));
@@ -123,6 +124,7 @@ Status SegmentWriter::AddTrack(const TrackMeta &track) {
   VDB_RETURN_IF_ERROR(AppendRecord(WithTrack(kFlagConfig, track.track), kNoTime, kNoTime, kNoTime,
                                    track.caps.data(), track.caps.size()));
   meta_.tracks.push_back(track);
+  meta_.info.tracks = TrackBits(meta_.tracks);
   meta_.info.bytes = frames_size_;
   return Status::Ok();
 }

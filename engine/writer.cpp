@@ -313,7 +313,7 @@ Status Writer::SetTrackCaps(uint32_t track, const std::string &codec, const std:
   auto held = stream_codecs_.find(track);
   if (held != stream_codecs_.end() && codec != held->second)
     return Status(Code::kInvalidArgument, "stream '" + stream_ + "' holds " + held->second +
-                                              (track ? " on track " + std::to_string(track) : "") +
+                                              (track ? " on " + TrackPadName(track) : "") +
                                               ", not " + codec);
   stream_codecs_[track] = codec;
   tracks_[track] = TrackMeta{track, codec, caps};
@@ -433,6 +433,7 @@ Status Writer::StartSegment(const Frame &f) {
   m.tracks.push_back(lead->second);  // the lead track's caps record comes first
   for (const auto &t : tracks_)
     if (t.first != lead_) m.tracks.push_back(t.second);
+  m.info.tracks = TrackBits(m.tracks);
   // Files first, with their headers and caps, then the catalog record: a
   // reader that sees the record finds a readable segment. Not synced: if the
   // record is lost, recovery finds the files (a newer id than the catalog's).

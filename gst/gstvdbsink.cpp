@@ -75,8 +75,12 @@ GST_DEBUG_CATEGORY_STATIC(gst_vdb_sink_debug);
 #define FLUSH_PERIOD_MS 10
 #define MAX_AUDIO_PADS 254 /* tracks 1..255 */
 /* Frames of the other tracks that come before the video's first keyframe
- * (a non-live audio source races ahead) wait for it, up to this many. */
-#define MAX_HELD 512
+ * (a non-live audio source racing ahead of a slow encoder) wait for it, up
+ * to this many frames and bytes (AAC: 87 s): the oldest go first, with a
+ * warning. The sink never blocks a pad for another (a demuxer feeding both
+ * from one thread would deadlock). */
+#define MAX_HELD 4096
+#define MAX_HELD_BYTES (32 << 20)
 
 enum {
   PROP_0,
@@ -134,6 +138,8 @@ struct VdbSinkState {
   std::atomic<guint> key_request_count{0};
   /* Frames of the other tracks waiting for the first segment (MAX_HELD). */
   std::deque<std::pair<VdbSinkTrack *, GstBuffer *>> held;
+  gsize held_bytes = 0;
+  guint64 held_dropped = 0;
   SinkHousekeeper housekeeper;
 };
 
@@ -272,6 +278,7 @@ static std::shared_ptr<vdb::Writer> writer_ref(VdbSinkState *s) {
 static void drop_held(VdbSinkState *s, VdbSinkTrack *only = nullptr) {
   for (auto it = s->held.begin(); it != s->held.end();)
     if (!only || it->first == only) {
+      s->held_bytes -= gst_buffer_get_size(it->second);
       gst_buffer_unref(it->second);
       it = s->held.erase(it);
     } else {
@@ -368,6 +375,7 @@ static gboolean gst_vdb_sink_start(GstVdbSink *self) {
     s->need_key = false;
     s->key_requested = false;
     s->untimed_dropped = 0;
+    s->held_dropped = 0;
   }
   SinkHousekeeper::Callbacks cb;
   cb.policy = [self] { return retention_policy(self); };
@@ -571,10 +579,20 @@ static GstFlowReturn render(GstVdbSink *self, VdbSinkTrack *t, GstBuffer *buf,
     }
   } else if (!s->run_started) {
     /* The first segment starts at the video's first keyframe: wait for it. */
-    if (s->held.size() >= MAX_HELD) {
+    while (!s->held.empty() && (s->held.size() >= MAX_HELD ||
+                                s->held_bytes + gst_buffer_get_size(buf) > MAX_HELD_BYTES)) {
+      if (s->held_dropped++ == 0)
+        GST_ELEMENT_WARNING(self, STREAM, TOO_LAZY,
+                            ("Audio arrives long before the video's first keyframe: the oldest "
+                             "is dropped"),
+                            ("vdbsink holds at most %d frames (%d MiB) until the first segment "
+                             "opens; start the video sooner, or put a queue on each branch",
+                             MAX_HELD, MAX_HELD_BYTES >> 20));
+      s->held_bytes -= gst_buffer_get_size(s->held.front().second);
       gst_buffer_unref(s->held.front().second);
       s->held.pop_front();
     }
+    s->held_bytes += gst_buffer_get_size(buf);
     s->held.emplace_back(t, gst_buffer_ref(buf));
     return GST_FLOW_OK;
   } else if (!s->writer->recording() || !lt) {
@@ -677,6 +695,7 @@ static GstFlowReturn store_held(GstVdbSink *self, std::unique_lock<std::mutex> &
   while (!s->held.empty() && ret == GST_FLOW_OK) {
     auto [t, buf] = s->held.front();
     s->held.pop_front();
+    s->held_bytes -= gst_buffer_get_size(buf);
     ret = render(self, t, buf, lock);
     gst_buffer_unref(buf);
   }

@@ -48,6 +48,12 @@ record_av h264aac "$H264" "voaacenc ! aacparse"
 record_av h264opus "$H264" "opusenc"
 record_av h264alaw "$H264" "alawenc"
 record_av vp9opus "vp9enc deadline=1 cpu-used=8 keyframe-max-dist=30" "opusenc"
+# The same stream continued with the audio at another rate: one stream that
+# plays, but no muxer takes caps that change mid-file.
+record_av ratechange "$H264" "voaacenc ! aacparse"
+gst-launch-1.0 -q videotestsrc num-buffers=60 ! video/x-raw,format=I420,width=320,height=240,framerate=30/1 ! \
+  $H264 ! vdbsink name=rec location="$S" stream=ratechange audiotestsrc num-buffers=100 \
+  samplesperbuffer=882 ! audio/x-raw,rate=44100,channels=1 ! voaacenc ! aacparse ! rec.audio_0
 
 utc0() {  # utc0 STREAM: UTC ns of the stream's first frame
   vdb info "$S" --json | tr -d ' \n' | sed 's/},{"bytes"/}\n{"bytes"/g' | grep "\"stream\":\"$1\"" \
@@ -149,8 +155,9 @@ refused "H.265 into WebM" "WebM cannot hold H.265" --stream h265 "$WORK/x.webm"
 refused "AV1 into MP4" ".webm or .mkv" --stream av1 "$WORK/x.mp4"
 refused "unknown container" "cannot tell the container" --stream h264 "$WORK/x.ts"
 refused "no extension" "cannot tell the container" --stream h264 "$WORK/noext"
-refused "G.711 into MP4" "MP4 cannot hold G.711 A-law audio: name the output .mkv" --stream h264alaw "$WORK/x.mp4"
-refused "H.264 with AAC into WebM" "WebM cannot hold H.264" --stream h264aac "$WORK/y.webm"
+refused "G.711 into MP4" "MP4 cannot hold G.711 A-law audio (audio_0): name the output .mkv" --stream h264alaw "$WORK/x.mp4"
+refused "H.264 with AAC into WebM" "WebM cannot hold H.264: name the output .mp4 or .mkv" --stream h264aac "$WORK/y.webm"
+refused "audio caps that change mid-range" "the caps of audio_0 change inside the range" --stream ratechange "$WORK/rc.mkv"
 # A name that once was pasted into a pipeline description: now only a name.
 evil="$WORK/o.mp4\" videotestsrc num-buffers=1 ! filesink location=\"$WORK/injected"
 vdb export "$S" --stream h264 --quiet "$evil" > /dev/null 2>&1 || true

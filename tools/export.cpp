@@ -86,8 +86,9 @@ GstElement *BuildPipeline(const std::string &store, const std::string &stream,
   return p;
 }
 
-// Runs to EOS; prints progress unless quiet. Returns an empty string or the error.
-std::string Run(GstElement *p, bool quiet) {
+// Runs to EOS; prints progress unless quiet (*progress: a line was
+// printed). Returns an empty string or the error.
+std::string Run(GstElement *p, bool quiet, bool *progress) {
   gst_element_set_state(p, GST_STATE_PLAYING);
   GstBus *bus = gst_element_get_bus(p);
   std::string error;
@@ -96,8 +97,10 @@ std::string Run(GstElement *p, bool quiet) {
                                                GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
     if (!m) {  // progress, twice a second
       gint64 pos = -1;
-      if (!quiet && gst_element_query_position(p, GST_FORMAT_TIME, &pos))
+      if (!quiet && gst_element_query_position(p, GST_FORMAT_TIME, &pos)) {
         std::fprintf(stderr, "\rexporting: %" GST_TIME_FORMAT " written", GST_TIME_ARGS(pos));
+        *progress = true;
+      }
       continue;
     }
     if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR) {
@@ -142,15 +145,16 @@ int Export(const std::string &store, const std::string &stream, const std::strin
   std::string error;
   GstElement *p = BuildPipeline(store, stream, plan.value(), tmp, &error);
   if (!p) return Refuse(error);
-  error = Run(p, quiet);
+  bool progress = false;
+  error = Run(p, quiet, &progress);
   gst_object_unref(p);
   if (error.empty() && std::rename(tmp.c_str(), out.c_str()) != 0)
     error = "cannot rename " + tmp + " to " + out;
   if (!error.empty()) {
     ::unlink(tmp.c_str());
-    return Refuse((quiet ? "" : "\n") + error);
+    return Refuse((progress ? "\n" : "") + error);
   }
-  if (!quiet) std::fprintf(stderr, "\rexported to %s\n", out.c_str());
+  if (!quiet) std::fprintf(stderr, "%sexported to %s\n", progress ? "\r" : "", out.c_str());
   return 0;
 }
 

@@ -196,6 +196,53 @@ TEST(Tracks, NewAudioCapsTakeEffectAtTheNextSegment) {
   EXPECT_EQ(w->SetTrackCaps(1, "opus", "audio/x-opus").code(), Code::kInvalidArgument);
 }
 
+// A track recorded only in the middle of a stream (and one only at its end)
+// is listed, from the catalog's track bits, and plays where it was recorded.
+TEST(Tracks, ATrackRecordedOnlyInTheMiddleIsListed) {
+  MemFs fs;
+  std::vector<TestFrame> audio;
+  {  // a run with video, then audio beside it
+    auto w = OpenWriter(&fs, "/s");
+    AppendAll(w.get(), MakeFrames(30, 1000, 30));
+    ASSERT_TRUE(w->Close().ok());
+    ASSERT_TRUE(w->SetTrackCaps(1, "aac", kAac).ok());
+    audio = AppendInterleaved(w.get(), MakeFrames(30, 1000, 30, 30, 2 * kSecond),
+                              MakeAudio(40, 2 * kSecond));
+    ASSERT_TRUE(w->Close().ok());
+  }
+  {  // a run with video only, in three segments
+    auto w = OpenWriter(&fs, "/s");
+    for (int i = 0; i < 3; i++) {
+      w->Split();
+      AppendAll(w.get(), MakeFrames(30, 1000, 30, 30, (4 + i) * kSecond));
+    }
+    ASSERT_TRUE(w->Close().ok());
+  }
+  {  // and one with G.711 on another track
+    auto w = OpenWriter(&fs, "/s");
+    ASSERT_TRUE(w->SetTrackCaps(2, "alaw", "audio/x-alaw, rate=(int)8000, channels=(int)1").ok());
+    AppendAll(w.get(), MakeFrames(30, 1000, 30, 30, 8 * kSecond));
+    ASSERT_TRUE(w->Close().ok());
+    ASSERT_EQ(w->segments().size(), 6u);
+    EXPECT_EQ(w->segments()[1].tracks, 3u) << "video and audio_0";
+    EXPECT_EQ(w->segments()[2].tracks, 1u);
+    EXPECT_EQ(w->segments()[5].tracks, 5u) << "video and audio_1";
+  }
+  for (uint32_t track : {0u, 1u}) {  // from the catalog's bits
+    auto r = OpenTrack(&fs, track);
+    auto tracks = r->Tracks();
+    ASSERT_TRUE(tracks.ok());
+    ASSERT_EQ(tracks->size(), 3u);
+    EXPECT_EQ((*tracks)[1].track, 1u);
+    EXPECT_EQ((*tracks)[1].caps, kAac);
+    EXPECT_EQ((*tracks)[2].codec, "alaw");
+  }
+  auto ra = OpenTrack(&fs, 1);
+  EXPECT_TRUE(SameFrames(ReadAll(ra.get()), WithTrackBits(audio, 1)));
+  Played p = PlayFrom(ra.get(), 0);
+  EXPECT_EQ(p.frames.size(), audio.size());
+}
+
 TEST(Tracks, RecoveryKeepsEveryTrack) {
   MemFs fs;
   auto video = MakeFrames(90, 1000, 30);
