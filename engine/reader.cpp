@@ -170,14 +170,18 @@ Result<Position> Reader::FindKeyframe(uint64_t pts, Snap snap) {
   VDB_ASSIGN_OR_RETURN(SegmentReader * bs, Segment(before.segment));
   // Not the lead track: frames stored in the next segments, as they came,
   // may still be at or before pts.
+  // Only when the frame found is the segment's last of the track: a later
+  // one in the same segment is after pts, and so is everything after it.
   bool lead = bs->lead_track() == track_;
-  for (size_t i = before.segment + 1; !lead && i < segs.size(); i++) {
+  bool last = before.frame + 1 == bs->size();
+  for (size_t i = before.segment + 1; !lead && last && i < segs.size(); i++) {
     auto segr = Segment(i);
     if (!segr.ok() && Unreadable(segr.status())) break;
     VDB_ASSIGN_OR_RETURN(SegmentReader * seg, segr);
     long k = seg->KeyAtOrBefore(pts);
     if (k < 0) break;
     before = Position{i, size_t(k)};
+    last = size_t(k) + 1 == seg->size();
   }
   if (snap == Snap::kBefore) return before;
   VDB_ASSIGN_OR_RETURN(bs, Segment(before.segment));
