@@ -481,6 +481,55 @@ GST_END_TEST;
 // Frames without timestamps are dropped with a warning; timestamps that jump
 // back start a new run after what is stored: nothing stored is lost and the
 // timeline never goes back.
+// Audio that comes long before the video's first keyframe waits for it, up
+// to 4096 frames: the oldest beyond that are dropped with a warning, the
+// rest stored in the first segment, with the video.
+GST_START_TEST(test_audio_before_the_first_keyframe_waits_bounded) {
+  TempDir tmp;
+  Encoded e;
+  Encode(kH264, 30, &e);
+  GstHarness *v = SinkHarness("location=" + tmp.path + " stream=cam");
+  GstHarness *a = gst_harness_new_with_element(v->element, "audio_0", NULL);
+  GstBus *bus = gst_bus_new();
+  gst_element_set_bus(v->element, bus);
+  gst_harness_set_src_caps(v, gst_caps_ref(e.caps));
+  gst_harness_set_src_caps_str(a,
+                               "audio/x-opus, rate=(int)48000, channels=(int)1, "
+                               "channel-mapping-family=(int)0");
+  const int kAudio = 5000;  // 100 s of 20 ms frames, all before the video
+  for (int i = 0; i < kAudio; i++) {
+    GstBuffer *b = gst_buffer_new_wrapped(g_strdup("opus frame"), 10);
+    GST_BUFFER_PTS(b) = GST_BUFFER_DTS(b) =
+        GST_BUFFER_PTS(e.buffers[0]) - 100 * kSec + i * kSec / 50;
+    GST_BUFFER_DURATION(b) = kSec / 50;
+    fail_unless_equals_int(gst_harness_push(a, b), GST_FLOW_OK);
+  }
+  PushRange(v, e, 0, 30);
+  fail_unless(gst_harness_push_event(a, gst_event_new_eos()));
+  fail_unless(gst_harness_push_event(v, gst_event_new_eos()));
+  bool warned = false;
+  while (GstMessage *m = gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING)) {
+    GError *err = NULL;
+    gst_message_parse_warning(m, &err, NULL);
+    warned |= std::string(err->message).find("oldest is dropped") != std::string::npos;
+    g_error_free(err);
+    gst_message_unref(m);
+  }
+  gst_object_unref(bus);
+  gst_harness_teardown(a);
+  gst_harness_teardown(v);
+  fail_unless(warned, "no warning for the dropped audio");
+  auto r = vdb::Reader::Open(vdb::DefaultFs(), tmp.path, "cam", 4, 1);
+  fail_unless(r.ok());
+  auto seg = (*r)->Segment(0);
+  fail_unless(seg.ok());
+  fail_unless_equals_int(int((*seg)->size()), 4096);  // the newest that waited
+  fail_unless_equals_uint64((*seg)->entry(4095).pts, GST_BUFFER_PTS(e.buffers[0]) - 100 * kSec +
+                                                         guint64(kAudio - 1) * kSec / 50);
+  fail_unless_equals_int(int(ReadStore(tmp.path, "cam").size()), 30);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_bad_timestamps) {
   TempDir tmp;
   Encoded e;
@@ -688,6 +737,7 @@ static Suite *vdbsink_suite(void) {
   VDB_ADD_TEST(tc, test_h264_avc3, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_h264_bframes_keep_pts_and_dts, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_vp9, BASE_PLUGINS, "vpx");
+  VDB_ADD_TEST(tc, test_audio_before_the_first_keyframe_waits_bounded, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_rotation_segments_start_with_headers, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_record_toggle_resumes_on_keyframe, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_leading_delta_frames_dropped_and_keyframe_requested, H264_PLUGINS);
