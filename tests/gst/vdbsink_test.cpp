@@ -515,6 +515,7 @@ GST_START_TEST(test_audio_before_the_first_keyframe_waits_bounded) {
     g_error_free(err);
     gst_message_unref(m);
   }
+  gst_bus_set_flushing(bus, TRUE);  // the other messages hold the element
   gst_object_unref(bus);
   gst_harness_teardown(a);
   gst_harness_teardown(v);
