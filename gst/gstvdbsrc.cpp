@@ -225,6 +225,20 @@ static gboolean add_tracks(GstVdbSrc *self) {
   std::unique_ptr<vdb::Reader> reader;
   std::vector<vdb::TrackMeta> tracks = stream_tracks(c, &reader);
   c.lead = tracks.front().track; /* the video if there is one */
+  if (c.live_edge) {             /* one newest keyframe for every track, chosen here */
+    std::unique_ptr<vdb::Reader> own;
+    vdb::Reader *keys = reader && reader->track() == c.lead ? reader.get() : nullptr;
+    if (!keys) {
+      auto r = vdb::Reader::Open(vdb::DefaultFs(), c.location, c.stream, 2, c.lead);
+      if (r.ok()) own = std::move(r).value();
+      keys = own.get();
+    }
+    if (keys && !keys->segments().empty()) {
+      auto last = keys->SegmentById(keys->segments().back().id);
+      if (last.ok() && (*last)->keyframe_count())
+        c.live_edge_pts = (*last)->entry((*last)->keyframe((*last)->keyframe_count() - 1)).pts;
+    }
+  }
   self->group_id = gst_util_group_id_next();
   self->seek_seqnum = GST_SEQNUM_INVALID;
   GstElementClass *klass = GST_ELEMENT_GET_CLASS(self);

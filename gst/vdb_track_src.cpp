@@ -354,7 +354,9 @@ static gboolean gst_vdb_track_src_start(GstBaseSrc *src) {
   rebuild_timeline(s); /* O(segments): once here, again only when the catalog changes */
   if (utc[0]) s->range_start = s->timeline.UtcToPts(utc[0]);
   if (utc[1]) s->range_stop = s->timeline.UtcToPts(utc[1]);
-  if (live_edge && !s->reader->segments().empty()) {
+  if (live_edge && c.live_edge_pts != vdb::kNoTime) {
+    s->range_start = c.live_edge_pts; /* the same for every track */
+  } else if (live_edge && !s->reader->segments().empty()) {
     /* From the newest keyframe: the lead's (video's), for every track. */
     if (s->follows_lead) {
       auto lr = vdb::Reader::Open(vdb::DefaultFs(), location, stream, 2, lead);

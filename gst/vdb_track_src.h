@@ -25,6 +25,9 @@ struct VdbTrackConfig {
   bool follow = false, collapse = false, skip_corrupt = true, live_edge = false;
   uint32_t track = 0; /* 0: video; audio_N: N + 1 */
   uint32_t lead = 0;  /* the track whose keyframes KEY_UNIT seeks snap to */
+  /* live_edge: the lead's newest keyframe (recorded PTS), chosen once by
+   * vdbsrc so that every track starts there; UINT64_MAX: find it at start. */
+  uint64_t live_edge_pts = UINT64_MAX;
 };
 
 /* `reader` (optional): the stream opened on config.track by vdbsrc when it
