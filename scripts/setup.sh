@@ -10,7 +10,7 @@ VDB_PACKAGES=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
-  nlohmann-json3-dev libgtest-dev
+  nlohmann-json3-dev libgtest-dev libsoup-3.0-dev
   ${VDB_EXTRA_PACKAGES:-}
 )
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "export_plan.h"
+#include "remux.h"
 #include "reader.h"
 #include "time_parse.h"
 
@@ -19,69 +20,28 @@ int Refuse(const std::string &msg) {
   return 2;
 }
 
-// The parser that readies a stored track for a muxer ("" when none is needed).
-const char *ParserFor(const std::string &codec) {
-  return codec == "h264"   ? "h264parse"
-         : codec == "h265" ? "h265parse"
-         : codec == "av1"  ? "av1parse"
-         : codec == "vp9"  ? "vp9parse"
-         : codec == "aac"  ? "aacparse"
-         : codec == "opus" ? "opusparse"
-                           : "";
-}
-
-// vdbsrc's pad of each track ! parser ! muxer ! filesink, built from
-// elements: nothing the user typed is ever parsed as a pipeline description.
+// vdbsrc ! parser per track ! muxer ! filesink at `path`.
 GstElement *BuildPipeline(const std::string &store, const std::string &stream,
                           const vdb::ExportPlan &plan, const std::string &path,
                           std::string *error) {
-  const char *muxer = plan.container == vdb::Container::kMp4        ? "mp4mux"
-                      : plan.container == vdb::Container::kMatroska ? "matroskamux"
-                                                                    : "webmmux";
-  GstElement *p = gst_pipeline_new("export");
-  GstElement *src = gst_element_factory_make("vdbsrc", "src");
-  GstElement *mux = gst_element_factory_make(muxer, NULL);
+  RemuxRequest req;
+  req.store = store;
+  req.stream = stream;
+  req.tracks = plan.tracks;
+  req.start_utc = plan.start_utc;
+  req.stop_utc = plan.stop_utc;
+  req.muxer = MuxerFor(plan.container);
   GstElement *sink = gst_element_factory_make("filesink", NULL);
-  auto missing = [&](const std::string &what) {
-    *error = "missing GStreamer element: " + what;
-    gst_object_unref(p);
-    return nullptr;
-  };
-  for (auto [e, name] : {std::pair{src, "vdbsrc"}, {mux, muxer}, {sink, "filesink"}})
-    if (e)
-      gst_bin_add(GST_BIN(p), e);
-    else
-      return missing(name);
-  std::string start = std::to_string(plan.start_utc);
-  g_object_set(src, "location", store.c_str(), "stream", stream.c_str(), NULL);
-  if (plan.start_utc) g_object_set(src, "start-time", start.c_str(), NULL);
-  if (plan.stop_utc) g_object_set(src, "stop-time", std::to_string(plan.stop_utc).c_str(), NULL);
-  if (plan.container == vdb::Container::kMp4) g_object_set(mux, "faststart", TRUE, NULL);
-  g_object_set(sink, "location", path.c_str(), NULL);
-  // vdbsrc has a pad per track from READY on.
-  if (gst_element_set_state(src, GST_STATE_READY) == GST_STATE_CHANGE_FAILURE) {
-    *error = "cannot open stream '" + stream + "'";
-    gst_object_unref(p);
+  if (!sink) {
+    *error = "missing GStreamer element: filesink";
     return nullptr;
   }
-  bool linked = gst_element_link(mux, sink);
-  for (const vdb::TrackMeta &t : plan.tracks) {
-    std::string pad = vdb::TrackPadName(t.track);
-    GstElement *from = src;
-    const char *parser = ParserFor(t.codec);
-    if (*parser) {
-      GstElement *parse = gst_element_factory_make(parser, NULL);
-      if (!parse) return missing(parser);
-      gst_bin_add(GST_BIN(p), parse);
-      linked = linked && gst_element_link_pads(src, pad.c_str(), parse, NULL);
-      from = parse;
-    }
-    linked = linked && gst_element_link_pads(from, from == src ? pad.c_str() : NULL, mux, NULL);
-    if (!linked) {
-      *error = "cannot link vdbsrc's " + pad + " (" + t.codec + ") to " + muxer;
-      gst_object_unref(p);
-      return nullptr;
-    }
+  g_object_set(sink, "location", path.c_str(), NULL);
+  GstElement *p = BuildRemux(req, sink, error);
+  if (p && plan.container == vdb::Container::kMp4) {
+    GstElement *mux = gst_bin_get_by_name(GST_BIN(p), "mux");
+    g_object_set(mux, "faststart", TRUE, NULL);
+    gst_object_unref(mux);
   }
   return p;
 }

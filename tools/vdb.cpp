@@ -8,6 +8,7 @@
 //   vdb rm STORE --stream S [--before T] [--json]             delete segments that end before T
 //   vdb prune STORE --older-than AGE [--json]                 delete footage older than AGE
 // Times T: ISO 8601 UTC or ns since 1970. AGE: a number with s, m, h or d.
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -21,8 +22,12 @@
 #ifdef VDB_HAVE_GST
 #include "export.h"
 #endif
+#ifdef VDB_HAVE_SERVE
+#include "serve/serve.h"
+#endif
 #include "export_plan.h"
 #include "reader.h"
+#include "stream_info.h"
 #include "store.h"
 #include "time_parse.h"
 #include "timeline.h"
@@ -66,70 +71,6 @@ int Fail(const Status &st) {
   return 2;
 }
 
-json StreamInfo(const std::string &store, const std::string &name, Status *err) {
-  auto r = Reader::Open(DefaultFs(), store, name);
-  if (!r.ok()) {
-    *err = r.status();
-    return json();
-  }
-  const auto &segs = (*r)->segments();
-  uint64_t frames = 0, bytes = 0, live_end = kNoTime;
-  for (const SegmentInfo &s : segs) {
-    if (s.sealed()) {
-      frames += s.frames;
-      bytes += s.bytes;
-      continue;
-    }
-    // Being written (or left open by a crash): the catalog does not know yet;
-    // its index does (one read of the index file).
-    auto seg = (*r)->SegmentById(s.id);
-    if (!seg.ok()) continue;
-    frames += (*seg)->size();
-    auto f = DefaultFs()->Open(FramesPath((*r)->dir(), s.id), OpenMode::kRead);
-    auto size = f.ok() ? (*f)->Size() : Result<uint64_t>(f.status());
-    if (size.ok()) bytes += size.value();
-    for (size_t i = 0; i < (*seg)->size(); i++) {
-      uint64_t pts = (*seg)->entry(i).pts;
-      if (pts != kNoTime && (live_end == kNoTime || pts > live_end)) live_end = pts;
-    }
-  }
-  // The same timeline vdbsrc plays: runs of continuous recording and gaps.
-  Timeline t = Timeline::Build(segs, live_end, false);
-  json ranges = json::array();
-  for (const Run &run : t.runs())
-    ranges.push_back({{"start_pts", run.first_pts},
-                      {"end_pts", run.end_pts},
-                      {"utc_start", run.utc_start},
-                      {"utc_end", run.utc_end},
-                      {"segments", run.segments}});
-  std::vector<std::string> codecs;
-  for (size_t i : {size_t(0), segs.size() - 1}) {
-    if (segs.empty()) break;
-    auto m = ReadSegmentMeta(DefaultFs(), (*r)->dir(), segs[i].id);
-    if (m.ok() && (codecs.empty() || codecs.back() != m->caps)) codecs.push_back(m->caps);
-  }
-  json tracks = json::array();
-  auto listed = (*r)->Tracks();
-  if (listed.ok())
-    for (const TrackMeta &tm : listed.value())
-      tracks.push_back({{"track", tm.track},
-                        {"pad", TrackPadName(tm.track)},
-                        {"codec", tm.codec},
-                        {"caps", tm.caps}});
-  json out = {{"stream", name},
-              {"segments", segs.size()},
-              {"tracks", tracks},
-              {"frames", frames},
-              {"bytes", bytes},
-              {"open", !segs.empty() && !segs.back().sealed()},
-              {"duration", t.duration()},
-              {"ranges", ranges},
-              {"caps", codecs}};
-  // Only when there is one: a healthy store's output stays as it was.
-  if (!(*r)->problem().empty()) out["problem"] = (*r)->problem();
-  return out;
-}
-
 int Info(const std::string &store, bool as_json) {
   Status st = PrepareStore(DefaultFs(), store, false);
   if (!st.ok()) return Fail(st);
@@ -138,7 +79,7 @@ int Info(const std::string &store, bool as_json) {
   json out = json::array();
   for (const auto &n : names.value()) {
     Status err;
-    json s = StreamInfo(store, n, &err);
+    json s = vdbtool::StreamInfo(store, n, &err);
     if (!err.ok()) return Fail(err);
     out.push_back(s);
   }
@@ -307,6 +248,8 @@ void Usage() {
                "       vdb export STORE --stream S [--from T] [--to T] OUT.mp4\n"
                "       vdb rm STORE --stream S [--before T] [--json]\n"
                "       vdb prune STORE --older-than AGE [--json]\n"
+               "       vdb serve STORE [--listen HOST:PORT] [--max-range AGE] [--cache-mb N]\n"
+               "                 [--workers N] [--web DIR]   HTTP: list, MP4, HLS, thumbnails, web page\n"
                "T: ISO 8601 UTC (2026-11-23T10:00:00Z) or ns since 1970; AGE: 30m, 12h, 7d\n");
 }
 
@@ -343,6 +286,24 @@ int main(int argc, char **argv) {
                            opt.count("--quiet"));
 #else
     std::fprintf(stderr, "vdb export: this build has no GStreamer\n");
+    return 2;
+#endif
+  }
+  if (cmd == "serve") {
+#ifdef VDB_HAVE_SERVE
+    vdbserve::ServeOptions so;
+    so.store = store;
+    if (opt.count("--listen")) so.listen = opt["--listen"];
+    if (opt.count("--web")) so.web_dir = opt["--web"];
+    if (opt.count("--cache-mb")) so.cache_bytes = std::strtoull(opt["--cache-mb"].c_str(), nullptr, 10) << 20;
+    if (opt.count("--workers")) so.workers = unsigned(std::max(1, std::atoi(opt["--workers"].c_str())));
+    if (opt.count("--max-range") && !ParseAge(opt["--max-range"], &so.max_range)) {
+      std::fprintf(stderr, "vdb serve: bad --max-range '%s': use e.g. 30m, 6h\n", opt["--max-range"].c_str());
+      return 2;
+    }
+    return vdbserve::Serve(so);
+#else
+    std::fprintf(stderr, "vdb serve: this build has no GStreamer or libsoup-3\n");
     return 2;
 #endif
   }
