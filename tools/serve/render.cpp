@@ -1,6 +1,13 @@
 #include "render.h"
 
 #include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "file.h"
+#include "segment_reader.h"
 
 namespace vdbserve {
 
@@ -46,6 +53,79 @@ std::string RenderToFile(const vdbtool::RemuxRequest &req, const std::string &pa
   GstElement *mux = Muxer(p);
   if (req.muxer == "mp4mux") g_object_set(mux, "faststart", TRUE, NULL);
   gst_object_unref(mux);
+  return RunToEos(p);
+}
+
+std::string RenderSegmentTs(const std::string &dir, const vdb::SegmentInfo &segment,
+                            const std::vector<vdb::TrackMeta> &tracks, const std::string &path) {
+  struct Track {
+    std::unique_ptr<vdb::SegmentReader> reader;
+    std::vector<uint8_t> bytes;
+    std::vector<vdb::FrameView> frames;
+    GstElement *src = nullptr;
+  };
+  std::vector<Track> ts;
+  for (const vdb::TrackMeta &t : tracks) {
+    auto r = vdb::SegmentReader::Open(vdb::DefaultFs(), dir, segment, t.track);
+    if (!r.ok()) return r.status().ToString();
+    Track tr;
+    tr.reader = std::move(r.value());
+    if (tr.reader->size() == 0) continue;  // the track has no frame in this segment
+    vdb::Status st = tr.reader->Read(0, tr.reader->size(), &tr.bytes, &tr.frames);
+    if (!st.ok()) return st.ToString();
+    ts.push_back(std::move(tr));
+  }
+  if (ts.empty()) return "no frames in segment " + std::to_string(segment.id);
+  GstElement *p = gst_pipeline_new("segment");
+  GstElement *mux = gst_element_factory_make("mpegtsmux", NULL);
+  GstElement *sink = gst_element_factory_make("filesink", NULL);
+  if (!mux || !sink) {
+    if (mux) gst_object_unref(mux);
+    if (sink) gst_object_unref(sink);
+    gst_object_unref(p);
+    return "missing GStreamer element: mpegtsmux (gstreamer1.0-plugins-bad) or filesink";
+  }
+  g_object_set(sink, "location", path.c_str(), NULL);
+  gst_bin_add_many(GST_BIN(p), mux, sink, NULL);
+  gst_element_link(mux, sink);
+  for (Track &t : ts) {
+    t.src = gst_element_factory_make("appsrc", NULL);
+    GstCaps *caps = gst_caps_from_string(t.reader->caps().c_str());
+    g_object_set(t.src, "format", GST_FORMAT_TIME, "caps", caps, NULL);
+    if (caps) gst_caps_unref(caps);
+    gst_bin_add(GST_BIN(p), t.src);
+    const char *parser = vdbtool::ParserFor(vdb::CodecOfCaps(t.reader->caps()));
+    GstElement *parse = *parser ? gst_element_factory_make(parser, NULL) : nullptr;
+    bool linked = parse ? (gst_bin_add(GST_BIN(p), parse), gst_element_link(t.src, parse) &&
+                                                              gst_element_link(parse, mux))
+                        : gst_element_link(t.src, mux);
+    if (!linked) {
+      gst_object_unref(p);
+      return "cannot put " + t.reader->caps().substr(0, t.reader->caps().find(',')) +
+             " in MPEG-TS";
+    }
+  }
+  if (gst_element_set_state(p, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    gst_object_unref(p);
+    return "cannot start the segment pipeline";
+  }
+  // Every track's frames in stored order (interleaved as they were recorded).
+  std::vector<std::pair<size_t, size_t>> order;  // (track, frame) by file offset
+  for (size_t i = 0; i < ts.size(); i++)
+    for (size_t f = 0; f < ts[i].frames.size(); f++) order.push_back({i, f});
+  std::sort(order.begin(), order.end(), [&ts](const auto &a, const auto &b) {
+    return ts[a.first].reader->entry(a.second).offset < ts[b.first].reader->entry(b.second).offset;
+  });
+  for (auto [i, f] : order) {
+    const vdb::FrameView &v = ts[i].frames[f];
+    GstBuffer *b = gst_buffer_new_memdup(ts[i].bytes.data() + v.data_offset, v.header.payload_size);
+    GST_BUFFER_PTS(b) = v.header.pts;
+    GST_BUFFER_DTS(b) = v.header.dts;
+    GST_BUFFER_DURATION(b) = v.header.duration;
+    if (!(v.header.flags & vdb::kFlagKey)) GST_BUFFER_FLAG_SET(b, GST_BUFFER_FLAG_DELTA_UNIT);
+    if (gst_app_src_push_buffer(GST_APP_SRC(ts[i].src), b) != GST_FLOW_OK) break;
+  }
+  for (Track &t : ts) gst_app_src_end_of_stream(GST_APP_SRC(t.src));
   return RunToEos(p);
 }
 

@@ -14,12 +14,21 @@
 #include <string>
 
 #include "remux.h"
+#include "segment_info.h"
 
 namespace vdbserve {
 
 // Writes the remux of `req` to `path` (req.muxer: mp4mux is made faststart,
 // mpegtsmux gets req.offset). Returns "" or the error.
 std::string RenderToFile(const vdbtool::RemuxRequest &req, const std::string &path);
+
+// One stored segment as MPEG-TS, for HLS: exactly its frames, every track
+// (those in `tracks`), in stored order with their recorded timestamps, so
+// consecutive segments continue each other and a B-frame stored after the
+// next segment's first keyframe is not lost between them. `dir`: the
+// stream's directory.
+std::string RenderSegmentTs(const std::string &dir, const vdb::SegmentInfo &segment,
+                            const std::vector<vdb::TrackMeta> &tracks, const std::string &path);
 
 // Streams `req` as fragmented MP4 (1 s fragments): `chunk` is called with
 // each piece in order and returns false to stop (client gone). Stops too

@@ -26,7 +26,12 @@ void RespondBytes(SoupServerMessage *msg, GBytes *body, const std::string &conte
   if (range && g_str_has_prefix(range, "bytes=")) {
     SoupRange *ranges = nullptr;
     int n = 0;
-    if (!soup_message_headers_get_ranges(req, size, &ranges, &n)) {
+    bool ok = soup_message_headers_get_ranges(req, size, &ranges, &n);
+    if (ok && (ranges[0].start >= size || ranges[0].end < ranges[0].start)) {
+      soup_message_headers_free_ranges(req, ranges);  // libsoup 3.2 lets "bytes=N-" past the end through
+      ok = false;
+    }
+    if (!ok) {
       std::string cr = "bytes */" + std::to_string(size);
       soup_message_headers_replace(resp, "Content-Range", cr.c_str());
       RespondError(msg, SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE,

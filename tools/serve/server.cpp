@@ -488,22 +488,15 @@ void Server::Segment(SoupServerMessage *msg, const std::string &name, const std:
   if (i < 0 || !r->segments()[size_t(i)].sealed())
     return RespondError(msg, SOUP_STATUS_NOT_FOUND,
                         "stream '" + name + "' has no complete segment '" + id + "'");
-  const vdb::SegmentInfo &s = r->segments()[size_t(i)];
+  const vdb::SegmentInfo s = r->segments()[size_t(i)];
   auto tracks = r->Tracks();
   if (!tracks.ok()) return RespondError(msg, 500, tracks.status().ToString());
-  vdbtool::RemuxRequest req;
-  req.store = o_.store;
-  req.stream = name;
-  req.muxer = "mpegtsmux";
-  req.tracks = PlayableTracks(tracks.value());
-  req.start_utc = s.utc_start;
-  req.stop_utc = s.UtcAt(vdb::SegmentPlayEnd(r->segments(), size_t(i)));
-  // The recorded timeline: consecutive segments continue each other.
-  req.offset = gint64(s.first_pts);
+  std::vector<vdb::TrackMeta> playable = PlayableTracks(tracks.value());
+  std::string dir = r->dir();
   std::string path = TempPath();
   Render(msg, name + "/seg" + id + ".ts", true, "video/mp2t", "",
-         [req, path](std::string *file, std::string *error) {
-           *error = RenderToFile(req, path);
+         [dir, s, playable, path](std::string *file, std::string *error) {
+           *error = RenderSegmentTs(dir, s, playable, path);
            GBytes *b = error->empty() ? MapFile(path) : nullptr;
            if (b) *file = path;
            else g_unlink(path.c_str());
@@ -626,6 +619,17 @@ int Server::Run() {
   loop_ = g_main_loop_new(nullptr, FALSE);
   server_ = soup_server_new("server-header", "vdb-serve ", NULL);
   soup_server_add_handler(server_, nullptr, OnRequest, this, nullptr);
+  // Requests libsoup refuses itself (a path whose %-escapes make "..", a
+  // malformed URI) get the same JSON error body as the others.
+  g_signal_connect(server_, "request-read",
+                   G_CALLBACK(+[](SoupServer *, SoupServerMessage *msg, gpointer) {
+                     guint st = soup_server_message_get_status(msg);
+                     if (st >= 400 && !soup_server_message_get_response_body(msg)->length)
+                       RespondError(msg, st, std::string("bad request: ") +
+                                                 soup_status_get_phrase(st) +
+                                                 ": a malformed path, or one that %-encodes '..', '/' or NUL");
+                   }),
+                   nullptr);
   GError *err = nullptr;
   bool ok = soup_server_listen(server_, addr, SoupServerListenOptions(0), &err);
   g_object_unref(addr);
