@@ -248,8 +248,9 @@ void Usage() {
                "       vdb export STORE --stream S [--from T] [--to T] OUT.mp4\n"
                "       vdb rm STORE --stream S [--before T] [--json]\n"
                "       vdb prune STORE --older-than AGE [--json]\n"
-               "       vdb serve STORE [--listen HOST:PORT] [--max-range AGE] [--cache-mb N]\n"
-               "                 [--workers N] [--web DIR]   HTTP: list, MP4, HLS, thumbnails, web page\n"
+               "       vdb serve STORE [--listen HOST:PORT] [--max-range AGE] [--max-file-mb N]\n"
+               "                 [--cache-mb N] [--workers N] [--web DIR]\n"
+               "                 HTTP: list, MP4, HLS, thumbnails, a web page (README: vdb serve)\n"
                "T: ISO 8601 UTC (2026-11-23T10:00:00Z) or ns since 1970; AGE: 30m, 12h, 7d\n");
 }
 
@@ -295,6 +296,8 @@ int main(int argc, char **argv) {
     so.store = store;
     if (opt.count("--listen")) so.listen = opt["--listen"];
     if (opt.count("--web")) so.web_dir = opt["--web"];
+    if (opt.count("--max-file-mb"))
+      so.max_file_bytes = std::strtoull(opt["--max-file-mb"].c_str(), nullptr, 10) << 20;
     if (opt.count("--cache-mb")) so.cache_bytes = std::strtoull(opt["--cache-mb"].c_str(), nullptr, 10) << 20;
     if (opt.count("--workers")) so.workers = unsigned(std::max(1, std::atoi(opt["--workers"].c_str())));
     if (opt.count("--max-range") && !ParseAge(opt["--max-range"], &so.max_range)) {

@@ -312,6 +312,18 @@ def test_bad_requests_are_4xx_with_a_json_error(srv, store):
     assert status == 405 and r.getheader("Allow") == "GET, HEAD"
 
 
+def test_a_file_bigger_than_the_limit_is_refused_naming_the_stream_alternative(srv, store):
+    small = Server(store, "--max-file-mb", "0")
+    try:
+        status, r, body = small.get("/api/streams/cam/video.mp4?duration=2")
+        err = json.loads(body)
+        assert status == 413 and "video.fmp4" in err["error"], err
+        status, r, body = small.get("/api/streams/cam/video.fmp4?duration=2")
+        assert status == 200 and frames_of(probe(body, ".mp4"), "video") > 0
+    finally:
+        small.stop()
+
+
 def test_web_page_and_its_files_are_served(srv, store):
     for path, kind in [("/", "text/html"), ("/app.js", "text/javascript"), ("/style.css", "text/css")]:
         status, r, body = srv.get(path)

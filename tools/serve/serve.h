@@ -27,6 +27,7 @@ struct ServeOptions {
   uint64_t cache_bytes = 512ull << 20;    // rendered files kept for repeated requests
   unsigned workers = 2;                   // renders at once
   uint64_t max_range = 6 * 3600ull * 1000000000ull;  // longest range served, ns
+  uint64_t max_file_bytes = 4ull << 30;  // a whole-file response (MP4, MKV, WebM) at most this big
   unsigned max_streams = 32;              // fragmented MP4 streams at once
 };
 

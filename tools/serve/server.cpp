@@ -383,8 +383,19 @@ void Server::GetFile(SoupServerMessage *msg, const std::string &name, const std:
   req.start_utc = plan->start_utc;
   req.stop_utc = plan->stop_utc ? plan->stop_utc : end;
   req.muxer = vdbtool::MuxerFor(plan->container);
-  // Footage still being written may grow: rendered for this request only.
+  // A whole file is written before its first byte is sent: its size is
+  // bounded (the stored bytes of the range, which the remux about equals).
   const auto &segs = r->segments();
+  uint64_t stored = 0;
+  for (const vdb::SegmentInfo &sg : segs)
+    if (sg.utc_start < req.stop_utc && sg.UtcAt(sg.end_pts) > req.start_utc) stored += sg.bytes;
+  if (stored > o_.max_file_bytes)
+    return RespondError(msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+                        "the range holds " + std::to_string(stored >> 20) + " MiB, more than the " +
+                            std::to_string(o_.max_file_bytes >> 20) +
+                            " MiB served as one file (--max-file-mb): ask for a shorter range, "
+                            "or stream it as video.fmp4");
+  // Footage still being written may grow: rendered for this request only.
   uint64_t sealed_end = 0;
   for (auto it = segs.rbegin(); it != segs.rend() && !sealed_end; ++it)
     if (it->sealed()) sealed_end = it->UtcAt(it->end_pts);
