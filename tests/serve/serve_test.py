@@ -263,6 +263,11 @@ def test_vp9_is_served_as_webm_and_refused_where_it_cannot_go(srv, store):
     status, r, body = srv.get("/api/streams/vp9/video.webm")
     assert status == 200, body
     assert [s["codec_name"] for s in probe(body, ".webm")] == ["vp9", "opus"]
+    # Browsers play it from fragmented MP4 (Media Source Extensions).
+    status, vp9 = srv.json("/api/streams/vp9")
+    assert re.match(r'video/mp4; codecs="vp09\.00\.\d\d\.08, opus"', vp9["mime"]), vp9["mime"]
+    status, r, body = srv.get("/api/streams/vp9/video.fmp4")
+    assert status == 200 and [s["codec_name"] for s in probe(body, ".mp4")] == ["vp9", "opus"]
     status, _, body = srv.get("/api/streams/vp9/video.mp4")
     err = json.loads(body)
     assert status == 415 and "webm" in err["error"].lower(), err

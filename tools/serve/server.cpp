@@ -82,6 +82,28 @@ std::string H264CodecFromSps(vdb::Reader *r) {
   return "";
 }
 
+// VP9 and AV1 caps without codec_data give a bare "vp09"/"av01", which
+// Media Source Extensions refuse: the full form, from the caps' profile and
+// bit depth (the level is not checked by browsers: a common one is named).
+std::string CompleteCodec(const std::string &codec, const std::string &caps_text) {
+  GstCaps *caps = gst_caps_from_string(caps_text.c_str());
+  GstStructure *st = caps && !gst_caps_is_empty(caps) ? gst_caps_get_structure(caps, 0) : nullptr;
+  const char *profile = st ? gst_structure_get_string(st, "profile") : nullptr;
+  guint depth = 8;
+  if (st) gst_structure_get_uint(st, "bit-depth-luma", &depth);
+  char out[32];
+  if (codec == "vp09")
+    std::snprintf(out, sizeof out, "vp09.%02d.31.%02u", profile ? atoi(profile) : 0, depth);
+  else
+    std::snprintf(out, sizeof out, "av01.%d.08M.%02u",
+                  profile && g_str_equal(profile, "high")           ? 1
+                  : profile && g_str_equal(profile, "professional") ? 2
+                                                                    : 0,
+                  depth);
+  if (caps) gst_caps_unref(caps);
+  return out;
+}
+
 // The RFC 6381 MIME type of the stream's tracks in (fragmented) MP4, for
 // Media Source Extensions; "" when a track has none.
 std::string MimeOf(vdb::Reader *r, const std::vector<vdb::TrackMeta> &tracks) {
@@ -94,6 +116,7 @@ std::string MimeOf(vdb::Reader *r, const std::vector<vdb::TrackMeta> &tracks) {
     std::string codec = c;
     g_free(c);
     if (codec == "avc1") codec = H264CodecFromSps(r);
+    if (codec == "vp09" || codec == "av01") codec = CompleteCodec(codec, t.caps);
     if (codec.empty()) return "";
     codecs += (codecs.empty() ? "" : ", ") + codec;
   }
@@ -439,7 +462,9 @@ void Server::GetFragmented(SoupServerMessage *msg, const std::string &name, GHas
     uint64_t start, end;
     if (Refusal f = ParseRange(query, r, &start, &end))
       return RespondError(msg, f.status, f.message);
-    auto plan = vdb::PlanExport(r, req.tracks, "video.mp4", start, end);
+    // Matroska's rule holds every codec; mp4mux takes VP9 and AV1 too, and
+    // browsers play them from fragmented MP4.
+    auto plan = vdb::PlanExport(r, req.tracks, "video.mkv", start, end);
     if (!plan.ok()) return RespondError(msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE, plan.status().message());
     req.start_utc = plan->start_utc;
     req.stop_utc = Param(query, "end") || Param(query, "duration") ? end : 0;
