@@ -26,6 +26,7 @@
 #include "serve/serve.h"
 #endif
 #include "export_plan.h"
+#include "hls_playlist.h"
 #include "reader.h"
 #include "stream_info.h"
 #include "store.h"
@@ -41,17 +42,7 @@ namespace {
 
 const uint64_t kSec = 1000000000ull;
 
-std::string Utc(uint64_t ns) {
-  if (!ns) return "-";
-  time_t s = time_t(ns / kSec);
-  struct tm tm;
-  gmtime_r(&s, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                unsigned(ns % kSec / 1000000));
-  return buf;
-}
+std::string Utc(uint64_t ns) { return ns ? FormatUtc(ns) : "-"; }
 
 std::string Dur(uint64_t ns) {
   char buf[64];

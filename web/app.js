@@ -298,8 +298,9 @@ function updated(sb) {
 
 // Drops what is more than `keep` seconds behind the playhead.
 async function trim(p, keep) {
+  if (p !== player) return;
   const b = p.sb.buffered, cut = video.currentTime - keep;
-  if (p === player && b.length && b.start(0) < cut - 1) {
+  if (b.length && b.start(0) < cut - 1) {
     p.sb.remove(0, cut);
     await updated(p.sb);
   }
@@ -352,6 +353,7 @@ async function play(name, query, live, requested) {
       const { value, done } = await reader.read();
       if (done) break;
       await append(p, value);
+      if (p !== player) return;
       const b = p.sb.buffered;
       if (p.base == null && b.length) {
         // The first frame (a keyframe at or before the time asked for) is
