@@ -84,21 +84,21 @@ Result<ExportPlan> PlanExport(Reader *reader, const std::vector<TrackMeta> &trac
                    "': name the output .mp4 (H.264, H.265), .mkv (any codec) or .webm (VP9, "
                    "AV1)");
   if (from_utc && to_utc && to_utc <= from_utc)
-    return Invalid("the range is empty or reversed: --to must be after --from");
+    return Invalid("the range is empty or reversed: its end must be after its start");
   const auto &segs = reader->segments();
   Timeline t = Timeline::Build(segs, kNoTime, false);
   if (t.empty()) return Invalid("the stream holds no recording");
   const Run &first = t.runs().front(), &last = t.runs().back();
   if (from_utc && last.utc_end && from_utc >= last.utc_end)
-    return Invalid("--from is after the end of the recording (" + std::to_string(last.utc_end) +
+    return Invalid("the range starts after the end of the recording (" + std::to_string(last.utc_end) +
                    " ns UTC)");
   if (to_utc && first.utc_start && to_utc <= first.utc_start)
-    return Invalid("--to is before the start of the recording (" + std::to_string(first.utc_start) +
+    return Invalid("the range ends before the start of the recording (" + std::to_string(first.utc_start) +
                    " ns UTC)");
   uint64_t from_pts = from_utc ? t.UtcToPts(from_utc) : t.start_pts();
   p.stop_pts = to_utc ? t.UtcToPts(to_utc) : kNoTime;
   if (p.stop_pts != kNoTime && p.stop_pts <= from_pts)
-    return Invalid("nothing was recorded between --from and --to");
+    return Invalid("nothing was recorded between the range's start and end");
   auto key = reader->FindKeyframe(from_pts, Snap::kBefore);
   if (!key.ok()) return key.status();
   VDB_ASSIGN_OR_RETURN(SegmentReader * seg, reader->Segment(key->segment));
@@ -123,7 +123,7 @@ Result<ExportPlan> PlanExport(Reader *reader, const std::vector<TrackMeta> &trac
         return Invalid("the caps of " + TrackPadName(tm.track) +
                        " change inside the range (from segment " + std::to_string(segs[i].id) +
                        " on, e.g. another rate or size): export the parts before and after on "
-                       "their own (--from, --to)");
+                       "their own");
     }
   }
   return CheckContainer(p);

@@ -45,9 +45,10 @@ const uint64_t kSec = 1000000000ull;
 std::string Utc(uint64_t ns) { return ns ? FormatUtc(ns) : "-"; }
 
 std::string Dur(uint64_t ns) {
+  uint64_t ms = (ns + 500000) / 1000000;  // rounded once: never "0:02:60.000"
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%" PRIu64 ":%02" PRIu64 ":%06.3f", ns / kSec / 3600,
-                ns / kSec / 60 % 60, double(ns % (60 * kSec)) / kSec);
+  std::snprintf(buf, sizeof buf, "%" PRIu64 ":%02" PRIu64 ":%02" PRIu64 ".%03" PRIu64, ms / 3600000,
+                ms / 60000 % 60, ms / 1000 % 60, ms % 1000);
   return buf;
 }
 
