@@ -81,7 +81,8 @@ std::string Run(GstElement *p, bool quiet, bool *progress) {
 
 int Export(const std::string &store, const std::string &stream, const std::string &from,
            const std::string &to, const std::string &out, bool quiet) {
-  gst_init(nullptr, nullptr);
+  std::string init_error;
+  if (!InitGstWithVdb(&init_error)) return Refuse(init_error);
   guint64 from_utc = 0, to_utc = 0;
   if (!from.empty() && !vdb::ParseUtc(from, &from_utc))
     return Refuse("bad --from '" + from + "': use ISO 8601 UTC or ns since 1970");

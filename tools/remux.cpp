@@ -2,6 +2,25 @@
 
 namespace vdbtool {
 
+bool InitGstWithVdb(std::string *error) {
+  gst_init(nullptr, nullptr);
+  GstElementFactory *f = gst_element_factory_find("vdbsrc");
+#ifdef VDB_BUILD_PLUGIN_DIR
+  if (!f) {  // run from the build tree without GST_PLUGIN_PATH
+    gst_registry_scan_path(gst_registry_get(), VDB_BUILD_PLUGIN_DIR);
+    f = gst_element_factory_find("vdbsrc");
+  }
+#endif
+  if (f) {
+    gst_object_unref(f);
+    return true;
+  }
+  *error =
+      "GStreamer cannot find vdbsrc: install vdb (meson install -C build) or set "
+      "GST_PLUGIN_PATH to the build tree's gst directory";
+  return false;
+}
+
 const char *MuxerFor(vdb::Container c) {
   return c == vdb::Container::kMp4        ? "mp4mux"
          : c == vdb::Container::kMatroska ? "matroskamux"

@@ -28,6 +28,11 @@ struct RemuxRequest {
   gint64 offset = 0;
 };
 
+// gst_init, and vdb's own plugin (vdbsrc) made findable: installed, on
+// GST_PLUGIN_PATH, or else the build tree this `vdb` was built in. False
+// (with *error telling how to fix it) when vdbsrc cannot be found.
+bool InitGstWithVdb(std::string *error);
+
 // The muxer's factory name for a container.
 const char *MuxerFor(vdb::Container c);
 

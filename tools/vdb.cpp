@@ -253,6 +253,10 @@ int main(int argc, char **argv) {
   std::map<std::string, std::string> opt;
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      Usage();
+      return 0;
+    }
     if (a == "--json" || a == "--quiet")
       opt[a] = "1";
     else if (a.rfind("--", 0) == 0 && i + 1 < argc)

@@ -699,7 +699,11 @@ int Server::Run() {
 }  // namespace
 
 int Serve(const ServeOptions &options) {
-  gst_init(nullptr, nullptr);
+  std::string init_error;
+  if (!vdbtool::InitGstWithVdb(&init_error)) {
+    std::fprintf(stderr, "vdb serve: %s\n", init_error.c_str());
+    return 2;
+  }
   vdb::Status st = vdb::PrepareStore(vdb::DefaultFs(), options.store, false);
   if (!st.ok()) {
     std::fprintf(stderr, "vdb serve: %s\n", st.ToString().c_str());
