@@ -11,6 +11,7 @@ VDB_PACKAGES=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   nlohmann-json3-dev libgtest-dev libsoup-3.0-dev
+  libcurl4-openssl-dev
   ${VDB_EXTRA_PACKAGES:-}
 )
 

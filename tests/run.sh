@@ -14,7 +14,7 @@
 # Skipped cases are printed with their reasons and counted at the end.
 # Usage: tests/run.sh [--quick]   (--quick: step 1 only)
 set -euo pipefail
-VDB_EXTRA_PACKAGES="valgrind clang libclang-rt-14-dev libgstrtspserver-1.0-dev gstreamer1.0-plugins-base-apps xvfb ffmpeg python3 chromium python3-websocket"
+VDB_EXTRA_PACKAGES="valgrind clang libclang-rt-14-dev libgstrtspserver-1.0-dev gstreamer1.0-plugins-base-apps xvfb ffmpeg python3 chromium python3-websocket ceph-mon ceph-osd radosgw"
 source "$(dirname "$0")/../scripts/setup.sh"
 cd "$VDB_ROOT"
 
@@ -61,7 +61,7 @@ fi
 meson compile -C "$ASAN_BUILD" -j 2 >/dev/null || meson compile -C "$ASAN_BUILD" -j 2
 mark=$(wc -l < "$VDB_SKIP_LOG")
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
-  meson test -C "$ASAN_BUILD" --suite engine --suite fuzz --print-errorlogs --num-processes 2
+  meson test -C "$ASAN_BUILD" --suite engine --suite fuzz --suite remote --print-errorlogs --num-processes 2
 # GStreamer's plugin scanner cannot load an instrumented plugin: scan in
 # process. Leaks in the many libraries a full scan loads are valgrind's job.
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 GST_REGISTRY_FORK=no ASAN_OPTIONS=detect_leaks=0 \
