@@ -252,6 +252,10 @@ Result<std::unique_ptr<CatalogFile>> CatalogFile::Open(Fs *fs, const std::string
 
 Status CatalogFile::Rewrite(Fs *fs, const std::string &dir,
                             const std::vector<SegmentInfo> &segments, uint64_t max_id) {
+  return WriteFileAtomic(fs, Catalog::Path(dir), Encode(segments, max_id));
+}
+
+std::string CatalogFile::Encode(const std::vector<SegmentInfo> &segments, uint64_t max_id) {
   bool tombstone = max_id > (segments.empty() ? 0 : segments.back().id);
   std::string data(kFileHeaderSize + (segments.size() + tombstone) * kCatalogRecordSize, '\0');
   auto *p = reinterpret_cast<uint8_t *>(data.data());
@@ -267,7 +271,7 @@ Status CatalogFile::Rewrite(Fs *fs, const std::string &dir,
     gone.id = max_id;
     Catalog::EncodeRecord(CatalogOp::kDeleted, gone, p);
   }
-  return WriteFileAtomic(fs, Catalog::Path(dir), data);
+  return data;
 }
 
 Status CatalogFile::Append(CatalogOp op, const SegmentInfo &info, bool sync) {

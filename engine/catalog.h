@@ -83,6 +83,8 @@ class CatalogFile {
   // record for it is kept, so that ids are never given out again.
   static Status Rewrite(Fs *fs, const std::string &dir, const std::vector<SegmentInfo> &segments,
                         uint64_t max_id = 0);
+  // The bytes Rewrite writes (a remote store's catalog object is these).
+  static std::string Encode(const std::vector<SegmentInfo> &segments, uint64_t max_id = 0);
   // Appends one record; with `sync`, makes it durable.
   Status Append(CatalogOp op, const SegmentInfo &info, bool sync);
   Status Sync() { return file_->Sync(); }

@@ -79,6 +79,8 @@ class Reader {
   uint64_t start_pts() const;
   uint64_t end_pts() const;
   const std::string &dir() const { return dir_; }
+  // The Fs it reads through (not owned).
+  Fs *fs() const { return fs_; }
   // What was wrong with the catalog when opened ("" if nothing).
   const std::string &problem() const { return problem_; }
 

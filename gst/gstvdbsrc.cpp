@@ -48,6 +48,13 @@
  * a warning. Damaged bytes never go downstream. `vdb verify` finds the
  * damage, `vdb repair` fixes it.
  *
+ * A store uploaded to S3-compatible object storage (`vdb upload`) plays
+ * from any machine: `location=s3://BUCKET/PREFIX`, with `endpoint` (else
+ * AWS_ENDPOINT_URL, else AWS S3) and `region`; the credentials come from
+ * AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws/credentials, never from
+ * a property. Frames are read with ranged GETs (a seek costs the segment's
+ * index and about one GOP) and checked as on disk.
+ *
  * ## Example launch lines
  * |[
  * gst-launch-1.0 vdbsrc location=/var/lib/vdb stream=cam1 ! decodebin ! autovideosink
@@ -56,6 +63,8 @@
  * gst-launch-1.0 vdbsrc location=store start-time=2026-11-23T10:00:00Z \
  *     stop-time=2026-11-23T10:05:00Z ! h264parse ! mp4mux ! filesink location=clip.mp4
  * gst-play-1.0 vdb:///var/lib/vdb?stream=cam1
+ * gst-launch-1.0 vdbsrc location=s3://footage/site1 endpoint=http://rgw:7480 stream=cam1 \
+ *     ! decodebin ! autovideosink
  * ]|
  *
  * Action signals: `get-ranges` returns a #GstStructure with the recorded
@@ -74,6 +83,8 @@ GST_DEBUG_CATEGORY_STATIC(gst_vdb_src_debug);
 #define GST_CAT_DEFAULT gst_vdb_src_debug
 
 #define DEFAULT_LOCATION NULL
+#define DEFAULT_ENDPOINT NULL
+#define DEFAULT_REGION NULL
 #define DEFAULT_STREAM "default"
 #define DEFAULT_START_TIME NULL
 #define DEFAULT_STOP_TIME NULL
@@ -85,6 +96,8 @@ GST_DEBUG_CATEGORY_STATIC(gst_vdb_src_debug);
 enum {
   PROP_0,
   PROP_LOCATION,
+  PROP_ENDPOINT,
+  PROP_REGION,
   PROP_STREAM,
   PROP_START_TIME,
   PROP_STOP_TIME,
@@ -100,6 +113,8 @@ static guint gst_vdb_src_signals[LAST_SIGNAL];
 struct _GstVdbSrc {
   GstBin parent;
   gchar *location;
+  gchar *endpoint;
+  gchar *region;
   gchar *stream;
   gchar *start_time;
   gchar *stop_time;
@@ -198,8 +213,8 @@ static GstPadProbeReturn group_probe(GstPad *, GstPadProbeInfo *info, gpointer u
 static std::vector<vdb::TrackMeta> stream_tracks(const VdbTrackConfig &c,
                                                  std::unique_ptr<vdb::Reader> *reader) {
   std::vector<vdb::TrackMeta> tracks;
-  if (!c.location.empty()) {
-    auto r = vdb::Reader::Open(vdb::DefaultFs(), c.location, c.stream);
+  if (c.where) {
+    auto r = vdb::Reader::Open(c.fs(), c.store(), c.stream);
     if (r.ok()) {
       auto t = (*r)->Tracks();
       if (t.ok()) tracks = std::move(t).value();
@@ -221,7 +236,16 @@ static gboolean add_tracks(GstVdbSrc *self) {
   c.collapse = self->gaps == GST_VDB_GAPS_COLLAPSE;
   c.skip_corrupt = self->skip_corrupt;
   c.live_edge = self->live_edge;
+  vdb::remote::RemoteArgs remote{self->endpoint ? self->endpoint : "",
+                                 self->region ? self->region : ""};
   GST_OBJECT_UNLOCK(self);
+  if (!c.location.empty()) { /* a bucket is opened (and checked) once, for every track */
+    auto where = vdb::remote::StoreLocation::Open(c.location, remote);
+    if (where.ok())
+      c.where = std::move(where).value();
+    else
+      c.open_error = where.status().ToString();
+  }
   std::unique_ptr<vdb::Reader> reader;
   std::vector<vdb::TrackMeta> tracks = stream_tracks(c, &reader);
   c.lead = tracks.front().track; /* the video if there is one */
@@ -229,7 +253,7 @@ static gboolean add_tracks(GstVdbSrc *self) {
     std::unique_ptr<vdb::Reader> own;
     vdb::Reader *keys = reader && reader->track() == c.lead ? reader.get() : nullptr;
     if (!keys) {
-      auto r = vdb::Reader::Open(vdb::DefaultFs(), c.location, c.stream, 2, c.lead);
+      auto r = vdb::Reader::Open(c.fs(), c.store(), c.stream, 2, c.lead);
       if (r.ok()) own = std::move(r).value();
       keys = own.get();
     }
@@ -471,6 +495,14 @@ static void gst_vdb_src_set_property(GObject *object, guint prop_id, const GValu
       g_free(self->location);
       self->location = g_value_dup_string(value);
       break;
+    case PROP_ENDPOINT:
+      g_free(self->endpoint);
+      self->endpoint = g_value_dup_string(value);
+      break;
+    case PROP_REGION:
+      g_free(self->region);
+      self->region = g_value_dup_string(value);
+      break;
     case PROP_STREAM:
       g_free(self->stream);
       self->stream = g_value_dup_string(value);
@@ -510,6 +542,12 @@ static void gst_vdb_src_get_property(GObject *object, guint prop_id, GValue *val
     case PROP_LOCATION:
       g_value_set_string(value, self->location);
       break;
+    case PROP_ENDPOINT:
+      g_value_set_string(value, self->endpoint);
+      break;
+    case PROP_REGION:
+      g_value_set_string(value, self->region);
+      break;
     case PROP_STREAM:
       g_value_set_string(value, self->stream);
       break;
@@ -541,6 +579,8 @@ static void gst_vdb_src_get_property(GObject *object, guint prop_id, GValue *val
 static void gst_vdb_src_finalize(GObject *object) {
   GstVdbSrc *self = GST_VDB_SRC(object);
   g_free(self->location);
+  g_free(self->endpoint);
+  g_free(self->region);
   g_free(self->stream);
   g_free(self->start_time);
   g_free(self->stop_time);
@@ -550,6 +590,8 @@ static void gst_vdb_src_finalize(GObject *object) {
 
 static void gst_vdb_src_init(GstVdbSrc *self) {
   self->location = g_strdup(DEFAULT_LOCATION);
+  self->endpoint = g_strdup(DEFAULT_ENDPOINT);
+  self->region = g_strdup(DEFAULT_REGION);
   self->stream = g_strdup(DEFAULT_STREAM);
   self->start_time = g_strdup(DEFAULT_START_TIME);
   self->stop_time = g_strdup(DEFAULT_STOP_TIME);
@@ -573,7 +615,21 @@ static void gst_vdb_src_class_init(GstVdbSrcClass *klass) {
 
   g_object_class_install_property(
       gobject_class, PROP_LOCATION,
-      g_param_spec_string("location", "Location", "Store directory", DEFAULT_LOCATION, rw_ready));
+      g_param_spec_string("location", "Location",
+                          "Store directory, or s3://BUCKET/PREFIX for a store in a bucket",
+                          DEFAULT_LOCATION, rw_ready));
+  g_object_class_install_property(
+      gobject_class, PROP_ENDPOINT,
+      g_param_spec_string("endpoint", "Endpoint",
+                          "S3 endpoint URL for an s3:// location, e.g. http://rgw:7480 "
+                          "(NULL: AWS_ENDPOINT_URL, else AWS S3)",
+                          DEFAULT_ENDPOINT, rw_ready));
+  g_object_class_install_property(
+      gobject_class, PROP_REGION,
+      g_param_spec_string("region", "Region",
+                          "S3 region for an s3:// location (NULL: AWS_REGION or the "
+                          "credentials file, else us-east-1)",
+                          DEFAULT_REGION, rw_ready));
   g_object_class_install_property(
       gobject_class, PROP_STREAM,
       g_param_spec_string("stream", "Stream", "Name of the stream to play", DEFAULT_STREAM,

@@ -300,6 +300,11 @@ static gboolean gst_vdb_track_src_start(GstBaseSrc *src) {
                       ("set the 'location' property to a vdb store directory"));
     return FALSE;
   }
+  if (!c.where) {
+    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("Could not open store '%s'", location.c_str()),
+                      ("%s", c.open_error.c_str()));
+    return FALSE;
+  }
   guint64 utc[2] = {0, 0};
   for (int i = 0; i < 2; i++) {
     const std::string &text = i == 0 ? start : stop;
@@ -320,7 +325,7 @@ static gboolean gst_vdb_track_src_start(GstBaseSrc *src) {
   if (r.ok()) {
     (void)(*r)->Refresh(&changed); /* what a writer added since it was opened */
   } else {
-    r = vdb::Reader::Open(vdb::DefaultFs(), location, stream, 4, track);
+    r = vdb::Reader::Open(c.fs(), c.store(), stream, 4, track);
   }
   if (!r.ok()) {
     if (r.status().code() == vdb::Code::kNotFound || r.status().code() == vdb::Code::kCorrupt)
@@ -359,7 +364,7 @@ static gboolean gst_vdb_track_src_start(GstBaseSrc *src) {
   } else if (live_edge && !s->reader->segments().empty()) {
     /* From the newest keyframe: the lead's (video's), for every track. */
     if (s->follows_lead) {
-      auto lr = vdb::Reader::Open(vdb::DefaultFs(), location, stream, 2, lead);
+      auto lr = vdb::Reader::Open(c.fs(), c.store(), stream, 2, lead);
       if (lr.ok()) s->lead_reader = std::move(lr).value();
     }
     vdb::Reader *keys = s->follows_lead && s->lead_reader ? s->lead_reader.get() : s->reader.get();
@@ -511,7 +516,7 @@ static gboolean gst_vdb_track_src_do_seek(GstBaseSrc *src, GstSegment *segment) 
       GST_OBJECT_LOCK(self);
       VdbTrackConfig c = s->config;
       GST_OBJECT_UNLOCK(self);
-      auto lr = vdb::Reader::Open(vdb::DefaultFs(), c.location, c.stream, 2, c.lead);
+      auto lr = vdb::Reader::Open(c.fs(), c.store(), c.stream, 2, c.lead);
       if (lr.ok()) s->lead_reader = std::move(lr).value();
     }
     if ((req.flags & GST_SEEK_FLAG_KEY_UNIT) && s->lead_reader) {

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "reader.h"
+#include "store_location.h"
 
 G_BEGIN_DECLS
 
@@ -28,6 +29,13 @@ struct VdbTrackConfig {
   /* live_edge: the lead's newest keyframe (recorded PTS), chosen once by
    * vdbsrc so that every track starts there; UINT64_MAX: find it at start. */
   uint64_t live_edge_pts = UINT64_MAX;
+  /* Where `location` points, opened once by vdbsrc for every track: a
+   * directory, or a bucket (s3://BUCKET/PREFIX). Null if it could not be
+   * opened: open_error says why. */
+  std::shared_ptr<vdb::remote::StoreLocation> where;
+  std::string open_error;
+  vdb::Fs *fs() const { return where ? where->fs() : vdb::DefaultFs(); }
+  const std::string &store() const { return where ? where->path() : location; }
 };
 
 /* `reader` (optional): the stream opened on config.track by vdbsrc when it

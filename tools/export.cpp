@@ -21,11 +21,13 @@ int Refuse(const std::string &msg) {
 }
 
 // vdbsrc ! parser per track ! muxer ! filesink at `path`.
-GstElement *BuildPipeline(const std::string &store, const std::string &stream,
-                          const vdb::ExportPlan &plan, const std::string &path,
-                          std::string *error) {
+GstElement *BuildPipeline(const std::string &store, const vdb::remote::RemoteArgs &remote,
+                          const std::string &stream, const vdb::ExportPlan &plan,
+                          const std::string &path, std::string *error) {
   RemuxRequest req;
   req.store = store;
+  req.endpoint = remote.endpoint;
+  req.region = remote.region;
   req.stream = stream;
   req.tracks = plan.tracks;
   req.start_utc = plan.start_utc;
@@ -80,7 +82,8 @@ std::string Run(GstElement *p, bool quiet, bool *progress) {
 }  // namespace
 
 int Export(const std::string &store, const std::string &stream, const std::string &from,
-           const std::string &to, const std::string &out, bool quiet) {
+           const std::string &to, const std::string &out, bool quiet,
+           const vdb::remote::RemoteArgs &remote) {
   std::string init_error;
   if (!InitGstWithVdb(&init_error)) return Refuse(init_error);
   guint64 from_utc = 0, to_utc = 0;
@@ -88,13 +91,16 @@ int Export(const std::string &store, const std::string &stream, const std::strin
     return Refuse("bad --from '" + from + "': use ISO 8601 UTC or ns since 1970");
   if (!to.empty() && !vdb::ParseUtc(to, &to_utc))
     return Refuse("bad --to '" + to + "': use ISO 8601 UTC or ns since 1970");
-  auto reader = vdb::Reader::Open(vdb::DefaultFs(), store, stream);
+  auto where = vdb::remote::StoreLocation::Open(store, remote);
+  if (!where.ok()) return Refuse(where.status().ToString());
+  vdb::Fs *fs = (*where)->fs();
+  auto reader = vdb::Reader::Open(fs, (*where)->path(), stream);
   if (!reader.ok()) return Refuse(reader.status().ToString());
   auto tracks = (*reader)->Tracks();
   if (!tracks.ok()) return Refuse(tracks.status().ToString());
   if (tracks->empty()) return Refuse("the stream holds no recording");
   if (tracks->front().track != 0) {  // audio only: the reader follows the lead track
-    reader = vdb::Reader::Open(vdb::DefaultFs(), store, stream, 4, tracks->front().track);
+    reader = vdb::Reader::Open(fs, (*where)->path(), stream, 4, tracks->front().track);
     if (!reader.ok()) return Refuse(reader.status().ToString());
   }
   auto plan = vdb::PlanExport(reader->get(), tracks.value(), out, from_utc, to_utc);
@@ -104,7 +110,7 @@ int Export(const std::string &store, const std::string &stream, const std::strin
   // complete: a killed or failed export leaves no file under the final name.
   std::string tmp = out + ".partial";
   std::string error;
-  GstElement *p = BuildPipeline(store, stream, plan.value(), tmp, &error);
+  GstElement *p = BuildPipeline(store, remote, stream, plan.value(), tmp, &error);
   if (!p) return Refuse(error);
   bool progress = false;
   error = Run(p, quiet, &progress);

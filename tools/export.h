@@ -4,11 +4,15 @@
 
 #include <string>
 
+#include "store_location.h"
+
 namespace vdbtool {
 
 // FROM/TO: ISO 8601 UTC or ns since 1970, empty for the start/end. Prints
-// progress to stderr unless `quiet`. Returns a process exit code.
+// progress to stderr unless `quiet`. STORE may be s3://BUCKET/PREFIX
+// (`remote`: its endpoint and region). Returns a process exit code.
 int Export(const std::string &store, const std::string &stream, const std::string &from,
-           const std::string &to, const std::string &out, bool quiet);
+           const std::string &to, const std::string &out, bool quiet,
+           const vdb::remote::RemoteArgs &remote = {});
 
 }  // namespace vdbtool

@@ -53,6 +53,8 @@ GstElement *BuildRemux(const RemuxRequest &req, GstElement *sink, std::string *e
     else
       return fail(std::string("missing GStreamer element: ") + name);
   g_object_set(src, "location", req.store.c_str(), "stream", req.stream.c_str(), NULL);
+  if (!req.endpoint.empty()) g_object_set(src, "endpoint", req.endpoint.c_str(), NULL);
+  if (!req.region.empty()) g_object_set(src, "region", req.region.c_str(), NULL);
   if (req.live) g_object_set(src, "follow", TRUE, "live-edge", TRUE, NULL);
   if (req.start_utc) g_object_set(src, "start-time", std::to_string(req.start_utc).c_str(), NULL);
   if (req.stop_utc) g_object_set(src, "stop-time", std::to_string(req.stop_utc).c_str(), NULL);

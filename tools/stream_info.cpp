@@ -24,7 +24,7 @@ json StreamInfo(Reader *r, const std::string &name) {
     auto seg = r->SegmentById(s.id);
     if (!seg.ok()) continue;
     frames += (*seg)->size();
-    auto f = DefaultFs()->Open(FramesPath(r->dir(), s.id), OpenMode::kRead);
+    auto f = r->fs()->Open(FramesPath(r->dir(), s.id), OpenMode::kRead);
     auto size = f.ok() ? (*f)->Size() : Result<uint64_t>(f.status());
     if (size.ok()) bytes += size.value();
     for (size_t i = 0; i < (*seg)->size(); i++) {
@@ -44,7 +44,7 @@ json StreamInfo(Reader *r, const std::string &name) {
   std::vector<std::string> codecs;
   for (size_t i : {size_t(0), segs.size() - 1}) {
     if (segs.empty()) break;
-    auto m = ReadSegmentMeta(DefaultFs(), r->dir(), segs[i].id);
+    auto m = ReadSegmentMeta(r->fs(), r->dir(), segs[i].id);
     if (m.ok() && (codecs.empty() || codecs.back() != m->caps)) codecs.push_back(m->caps);
   }
   json tracks = json::array();
@@ -69,8 +69,8 @@ json StreamInfo(Reader *r, const std::string &name) {
   return out;
 }
 
-json StreamInfo(const std::string &store, const std::string &name, Status *err) {
-  auto r = Reader::Open(DefaultFs(), store, name);
+json StreamInfo(Fs *fs, const std::string &store, const std::string &name, Status *err) {
+  auto r = Reader::Open(fs, store, name);
   if (!r.ok()) {
     *err = r.status();
     return json();

@@ -7,6 +7,8 @@
 //   vdb export STORE --stream S [--from T] [--to T] OUT.mp4   remux a range to MP4
 //   vdb rm STORE --stream S [--before T] [--json]             delete segments that end before T
 //   vdb prune STORE --older-than AGE [--json]                 delete footage older than AGE
+//   vdb upload STORE --to s3://BUCKET/PREFIX [--stream S]     sealed segments to a bucket
+//   (info, verify and export also read s3://BUCKET/PREFIX: store_location.h)
 // Times T: ISO 8601 UTC or ns since 1970. AGE: a number with s, m, h or d.
 #include <algorithm>
 #include <cinttypes>
@@ -28,7 +30,9 @@
 #include "export_plan.h"
 #include "hls_playlist.h"
 #include "reader.h"
+#include "store_location.h"
 #include "stream_info.h"
+#include "upload.h"
 #include "store.h"
 #include "time_parse.h"
 #include "timeline.h"
@@ -63,15 +67,15 @@ int Fail(const Status &st) {
   return 2;
 }
 
-int Info(const std::string &store, bool as_json) {
-  Status st = PrepareStore(DefaultFs(), store, false);
+int Info(Fs *fs, const std::string &store, bool as_json) {
+  Status st = PrepareStore(fs, store, false);
   if (!st.ok()) return Fail(st);
-  auto names = ListStreams(DefaultFs(), store);
+  auto names = ListStreams(fs, store);
   if (!names.ok()) return Fail(names.status());
   json out = json::array();
   for (const auto &n : names.value()) {
     Status err;
-    json s = vdbtool::StreamInfo(store, n, &err);
+    json s = vdbtool::StreamInfo(fs, store, n, &err);
     if (!err.ok()) return Fail(err);
     out.push_back(s);
   }
@@ -105,10 +109,10 @@ int Info(const std::string &store, bool as_json) {
   return 0;
 }
 
-int Verify(const std::string &store, bool as_json) {
-  Status st = PrepareStore(DefaultFs(), store, false);
+int Verify(Fs *fs, const std::string &store, bool as_json) {
+  Status st = PrepareStore(fs, store, false);
   if (!st.ok()) return Fail(st);
-  auto names = ListStreams(DefaultFs(), store);
+  auto names = ListStreams(fs, store);
   if (!names.ok()) return Fail(names.status());
   json problems = json::array();
   uint64_t records = 0, segments = 0;
@@ -118,7 +122,7 @@ int Verify(const std::string &store, bool as_json) {
         std::fprintf(stderr, "\rverified %" PRIu64 " segments, %" PRIu64 " records",
                      segments + c.segments, records + c.records);
     };
-    auto check = VerifyStream(DefaultFs(), store, n, progress);
+    auto check = VerifyStream(fs, store, n, progress);
     if (!check.ok()) {
       problems.push_back({{"stream", n}, {"error", check.status().ToString()}});
       continue;
@@ -240,9 +244,14 @@ void Usage() {
                "       vdb export STORE --stream S [--from T] [--to T] OUT.mp4\n"
                "       vdb rm STORE --stream S [--before T] [--json]\n"
                "       vdb prune STORE --older-than AGE [--json]\n"
+               "       vdb upload STORE --to s3://BUCKET/PREFIX [--stream S] [--json]\n"
+               "                 sealed segments to S3-compatible storage (resumable)\n"
                "       vdb serve STORE [--listen HOST:PORT] [--max-range AGE] [--max-file-mb N]\n"
                "                 [--cache-mb N] [--workers N] [--web DIR]\n"
                "                 HTTP: list, MP4, HLS, thumbnails, a web page (README: vdb serve)\n"
+               "STORE for info, verify and export may be s3://BUCKET/PREFIX (a bucket `vdb upload` fills);\n"
+               "  with s3://: --endpoint URL (or AWS_ENDPOINT_URL), --region R; credentials from\n"
+               "  AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws/credentials\n"
                "T: ISO 8601 UTC (2026-11-23T10:00:00Z) or ns since 1970; AGE: 30m, 12h, 7d\n");
 }
 
@@ -270,8 +279,20 @@ int main(int argc, char **argv) {
   }
   const std::string &cmd = pos[0], &store = pos[1];
   bool as_json = opt.count("--json");
-  if (cmd == "info") return Info(store, as_json);
-  if (cmd == "verify") return Verify(store, as_json);
+  vdb::remote::RemoteArgs remote{opt["--endpoint"], opt["--region"]};
+  if (cmd == "info" || cmd == "verify") {
+    auto loc = vdb::remote::StoreLocation::Open(store, remote);
+    if (!loc.ok()) return Fail(loc.status());
+    return cmd == "info" ? Info((*loc)->fs(), (*loc)->path(), as_json)
+                         : Verify((*loc)->fs(), (*loc)->path(), as_json);
+  }
+  if (cmd == "upload") {
+    if (!opt.count("--to")) {
+      Usage();
+      return 2;
+    }
+    return vdbtool::Upload(store, opt["--to"], remote, opt["--stream"], as_json);
+  }
   if (cmd == "repair") return Repair(store);
   if (cmd == "export") {
 #ifdef VDB_HAVE_GST
@@ -280,11 +301,16 @@ int main(int argc, char **argv) {
       return 2;
     }
     return vdbtool::Export(store, opt["--stream"], opt["--from"], opt["--to"], pos[2],
-                           opt.count("--quiet"));
+                           opt.count("--quiet"), remote);
 #else
     std::fprintf(stderr, "vdb export: this build has no GStreamer\n");
     return 2;
 #endif
+  }
+  if (vdb::remote::IsS3Url(store)) {
+    std::fprintf(stderr, "vdb %s: a store in a bucket is read by info, verify and export; %s works on a local store\n",
+                 cmd.c_str(), cmd.c_str());
+    return 2;
   }
   if (cmd == "serve") {
 #ifdef VDB_HAVE_SERVE

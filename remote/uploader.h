@@ -1,0 +1,74 @@
+// Uploading a stream's sealed segments to a bucket, so that the bucket holds
+// a store that RemoteFs (remote_fs.h) reads like a local one (FORMAT.md,
+// "Object storage"):
+//
+//   PREFIX/vdb-store.json                 the store marker
+//   PREFIX/<stream>/000000000001.vdbf     frame file   } as on disk, byte for
+//   PREFIX/<stream>/000000000001.vdbi     index        } byte, uploaded in
+//   PREFIX/<stream>/000000000001.json     metadata     } this order
+//   PREFIX/<stream>/catalog.vdbc          the segments in the bucket (a
+//                                         catalog file as on disk, rewritten
+//                                         after each upload pass)
+//
+// A segment is in the bucket once its metadata object is there (uploaded
+// last) and its catalog entry is: a reader never meets half a segment.
+// Idempotent and resumable: a file whose object already has its size is not
+// sent again; an unfinished multipart upload of a key (a process killed mid
+// upload) is resumed, keeping the parts already sent; a repeated pass after a
+// success sends nothing but the catalog if it changed. The bucket's catalog
+// is the previous one plus what this pass confirmed, so segments that left
+// the local disk stay listed. Open (unsealed) segments and damaged-byte
+// files are never uploaded.
+//
+// One recorder per stream name and prefix: two recorders writing the same
+// stream to one prefix would overwrite each other's catalog (different
+// streams, from any number of machines, are fine).
+//
+// Thread rules: a function call uses its arguments from the calling thread
+// only; it blocks on the network (never call it from a streaming thread).
+// The local store may be recording meanwhile: only sealed segments, which no
+// writer touches again, are read.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "file.h"
+#include "object_store.h"
+#include "segment_info.h"
+
+namespace vdb::remote {
+
+struct StreamUploadReport {
+  std::string stream;
+  int segments_sent = 0;     // segments this pass uploaded (some of their files, at least)
+  int segments_present = 0;  // sealed local segments the bucket already held whole
+  int parts_reused = 0;      // multipart parts an earlier, interrupted pass had sent
+  uint64_t bytes_sent = 0;   // payload bytes sent (catalog included)
+  uint64_t remote_segments = 0;  // segments in the bucket's catalog after the pass
+  std::vector<uint64_t> uploaded_ids;  // ids now confirmed whole in the bucket
+};
+
+struct StreamUploadOptions {
+  UploadOptions parts;
+  // Called after each segment is confirmed whole in the bucket (its id), for
+  // progress; may be empty.
+  std::function<void(uint64_t id, uint64_t bytes)> on_segment;
+};
+
+// The object key of a store-relative path: PREFIX + "/" + path.
+std::string RemoteKey(const std::string &prefix, const std::string &relative);
+
+// Writes PREFIX/vdb-store.json if the bucket lacks it.
+Status EnsureRemoteStore(ObjectStore *store, const std::string &prefix);
+
+// Uploads the sealed segments of local STORE/stream that the bucket lacks,
+// then the bucket's catalog of the stream. Errors: the first failure stops
+// the pass (what was confirmed before it stays confirmed and listed).
+Result<StreamUploadReport> UploadStream(ObjectStore *store, const std::string &prefix, Fs *fs,
+                                        const std::string &local_store, const std::string &stream,
+                                        const StreamUploadOptions &options = {});
+
+}  // namespace vdb::remote
