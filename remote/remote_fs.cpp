@@ -14,7 +14,11 @@ class RemoteFile : public File {
  public:
   RemoteFile(RemoteFs *fs, ObjectStore *store, std::string key, uint64_t size,
              const RemoteFsOptions &options)
-      : fs_(fs), store_(store), key_(std::move(key)), size_(size), options_(options),
+      : fs_(fs),
+        store_(store),
+        key_(std::move(key)),
+        size_(size),
+        options_(options),
         next_window_(options.min_window) {}
 
   Status Append(const Slice *, int) override { return ReadOnly("append to"); }
@@ -30,7 +34,8 @@ class RemoteFile : public File {
     if (offset < window_offset_ || offset + size > win_end) {
       // Forward from the window's end (or inside it): linear reading, grow.
       bool forward = !window_.empty() && offset >= window_offset_ && offset <= win_end;
-      next_window_ = forward ? std::min(next_window_ * 2, options_.max_window) : options_.min_window;
+      next_window_ =
+          forward ? std::min(next_window_ * 2, options_.max_window) : options_.min_window;
       VDB_RETURN_IF_ERROR(Fetch(offset, std::max(size, next_window_)));
     }
     std::memcpy(buf, window_.data() + (offset - window_offset_), size);
@@ -60,9 +65,8 @@ class RemoteFile : public File {
     return Status::Ok();
   }
   Status ReadOnly(const char *op) const {
-    return Status(Code::kUnsupported,
-                  std::string("cannot ") + op + " " + store_->Describe(key_) +
-                      ": a remote store is read-only");
+    return Status(Code::kUnsupported, std::string("cannot ") + op + " " + store_->Describe(key_) +
+                                          ": a remote store is read-only");
   }
 
   RemoteFs *const fs_;
@@ -111,9 +115,15 @@ Result<std::unique_ptr<File>> RemoteFs::Open(const std::string &path, OpenMode m
 Status RemoteFs::Rename(const std::string &from, const std::string &) {
   return ReadOnly("rename", from);
 }
-Status RemoteFs::Remove(const std::string &path) { return ReadOnly("remove", path); }
-Status RemoteFs::MakeDirs(const std::string &path) { return ReadOnly("create", path); }
-Status RemoteFs::SyncDir(const std::string &) { return Status::Ok(); }
+Status RemoteFs::Remove(const std::string &path) {
+  return ReadOnly("remove", path);
+}
+Status RemoteFs::MakeDirs(const std::string &path) {
+  return ReadOnly("create", path);
+}
+Status RemoteFs::SyncDir(const std::string &) {
+  return Status::Ok();
+}
 
 Result<std::vector<std::string>> RemoteFs::List(const std::string &dir) {
   VDB_RETURN_IF_ERROR(ValidateKey(dir));
@@ -135,7 +145,9 @@ Result<std::vector<std::string>> RemoteFs::List(const std::string &dir) {
   return names;
 }
 
-bool RemoteFs::Exists(const std::string &path) { return TypeOf(path).ok(); }
+bool RemoteFs::Exists(const std::string &path) {
+  return TypeOf(path).ok();
+}
 
 Result<FileType> RemoteFs::TypeOf(const std::string &path) {
   VDB_RETURN_IF_ERROR(ValidateKey(path));
@@ -167,6 +179,8 @@ RemoteFs::Stats RemoteFs::stats() const {
   return Stats{heads_.load(), gets_.load(), lists_.load(), bytes_.load()};
 }
 
-void RemoteFs::ResetStats() { heads_ = gets_ = lists_ = bytes_ = 0; }
+void RemoteFs::ResetStats() {
+  heads_ = gets_ = lists_ = bytes_ = 0;
+}
 
 }  // namespace vdb::remote

@@ -11,7 +11,9 @@ namespace vdb::remote {
 using vdb::Code;
 using vdb::Status;
 
-bool IsS3Url(const std::string &s) { return s.rfind("s3://", 0) == 0; }
+bool IsS3Url(const std::string &s) {
+  return s.rfind("s3://", 0) == 0;
+}
 
 vdb::Result<S3Url> ParseS3Url(const std::string &s) {
   auto bad = [&](const char *why) {
@@ -50,8 +52,8 @@ vdb::Result<std::unique_ptr<StoreLocation>> StoreLocation::Open(const std::strin
     // AWS S3 itself: the region's endpoint (path-style URLs).
     auto creds = LoadCredentials();
     std::string region = !o.region.empty() ? o.region : creds.ok() ? creds->region : "us-east-1";
-    o.endpoint = "https://s3." + (region.empty() ? std::string("us-east-1") : region) +
-                 ".amazonaws.com";
+    o.endpoint =
+        "https://s3." + (region.empty() ? std::string("us-east-1") : region) + ".amazonaws.com";
   }
   VDB_ASSIGN_OR_RETURN(auto s3, S3Store::Open(o));
   VDB_RETURN_IF_ERROR(s3->CheckBucket());

@@ -76,10 +76,9 @@ Result<StreamUploadReport> UploadStream(ObjectStore *store, const std::string &p
       auto have = sizes.find(key);
       if (have != sizes.end() && have->second == size) continue;
       auto resume = unfinished.find(key);
-      VDB_ASSIGN_OR_RETURN(
-          UploadResult up,
-          UploadFile(store, key, file.get(), 0, size, options.parts,
-                     resume == unfinished.end() ? std::string() : resume->second));
+      VDB_ASSIGN_OR_RETURN(UploadResult up,
+                           UploadFile(store, key, file.get(), 0, size, options.parts,
+                                      resume == unfinished.end() ? std::string() : resume->second));
       if (up.meta.size != size)
         return Status(Code::kCorrupt, store->Describe(key) + " holds " +
                                           std::to_string(up.meta.size) + " bytes after upload, " +
@@ -91,7 +90,7 @@ Result<StreamUploadReport> UploadStream(ObjectStore *store, const std::string &p
     }
     if (sent)
       report.segments_sent++;
-    else if (in_bucket.count(seg.id))
+    else
       report.segments_present++;
     if (sent || !in_bucket.count(seg.id)) report.uploaded_ids.push_back(seg.id);
     in_bucket[seg.id] = seg;
@@ -99,8 +98,8 @@ Result<StreamUploadReport> UploadStream(ObjectStore *store, const std::string &p
   }
 
   report.remote_segments = in_bucket.size();
-  bool changed = in_bucket.size() != listed_before || !report.uploaded_ids.empty() ||
-                 remote.valid_size() == 0;
+  bool changed =
+      in_bucket.size() != listed_before || !report.uploaded_ids.empty() || remote.valid_size() == 0;
   if (changed && !in_bucket.empty()) {
     std::vector<SegmentInfo> segs;
     segs.reserve(in_bucket.size());

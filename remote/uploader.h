@@ -43,10 +43,10 @@ namespace vdb::remote {
 
 struct StreamUploadReport {
   std::string stream;
-  int segments_sent = 0;     // segments this pass uploaded (some of their files, at least)
-  int segments_present = 0;  // sealed local segments the bucket already held whole
-  int parts_reused = 0;      // multipart parts an earlier, interrupted pass had sent
-  uint64_t bytes_sent = 0;   // payload bytes sent (catalog included)
+  int segments_sent = 0;         // segments this pass uploaded (some of their files, at least)
+  int segments_present = 0;      // sealed local segments the bucket already held whole
+  int parts_reused = 0;          // multipart parts an earlier, interrupted pass had sent
+  uint64_t bytes_sent = 0;       // payload bytes sent (catalog included)
   uint64_t remote_segments = 0;  // segments in the bucket's catalog after the pass
   std::vector<uint64_t> uploaded_ids;  // ids now confirmed whole in the bucket
 };

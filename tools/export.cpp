@@ -7,8 +7,8 @@
 #include <string>
 
 #include "export_plan.h"
-#include "remux.h"
 #include "reader.h"
+#include "remux.h"
 #include "time_parse.h"
 
 namespace vdbtool {

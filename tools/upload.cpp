@@ -22,9 +22,10 @@ int Upload(const std::string &store, const std::string &to, const RemoteArgs &ar
     std::fprintf(stderr, "vdb upload: %s\n", st.ToString().c_str());
     return 2;
   };
-  if (IsS3Url(store)) return fail(vdb::Status(vdb::Code::kInvalidArgument,
-                                              "STORE is the local store to upload from; the "
-                                              "bucket goes after --to"));
+  if (IsS3Url(store))
+    return fail(vdb::Status(vdb::Code::kInvalidArgument,
+                            "STORE is the local store to upload from; the "
+                            "bucket goes after --to"));
   vdb::Status st = vdb::PrepareStore(vdb::DefaultFs(), store, false);
   if (!st.ok()) return fail(st);
   auto url = ParseS3Url(to);
@@ -34,7 +35,8 @@ int Upload(const std::string &store, const std::string &to, const RemoteArgs &ar
   if (!only_stream.empty()) {
     bool found = false;
     for (const auto &n : names.value()) found |= n == only_stream;
-    if (!found) return fail(vdb::Status(vdb::Code::kNotFound, "no stream '" + only_stream + "' in " + store));
+    if (!found)
+      return fail(vdb::Status(vdb::Code::kNotFound, "no stream '" + only_stream + "' in " + store));
   }
   auto loc = StoreLocation::Open(to, args);
   if (!loc.ok()) return fail(loc.status());

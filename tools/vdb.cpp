@@ -30,12 +30,12 @@
 #include "export_plan.h"
 #include "hls_playlist.h"
 #include "reader.h"
+#include "store.h"
 #include "store_location.h"
 #include "stream_info.h"
-#include "upload.h"
-#include "store.h"
 #include "time_parse.h"
 #include "timeline.h"
+#include "upload.h"
 #include "verify.h"
 #include "writer.h"
 
@@ -46,7 +46,9 @@ namespace {
 
 const uint64_t kSec = 1000000000ull;
 
-std::string Utc(uint64_t ns) { return ns ? FormatUtc(ns) : "-"; }
+std::string Utc(uint64_t ns) {
+  return ns ? FormatUtc(ns) : "-";
+}
 
 std::string Dur(uint64_t ns) {
   uint64_t ms = (ns + 500000) / 1000000;  // rounded once: never "0:02:60.000"
@@ -237,22 +239,23 @@ uint64_t NowUtc() {
 }
 
 void Usage() {
-  std::fprintf(stderr,
-               "usage: vdb info STORE [--json]\n"
-               "       vdb verify STORE [--json]\n"
-               "       vdb repair STORE\n"
-               "       vdb export STORE --stream S [--from T] [--to T] OUT.mp4\n"
-               "       vdb rm STORE --stream S [--before T] [--json]\n"
-               "       vdb prune STORE --older-than AGE [--json]\n"
-               "       vdb upload STORE --to s3://BUCKET/PREFIX [--stream S] [--json]\n"
-               "                 sealed segments to S3-compatible storage (resumable)\n"
-               "       vdb serve STORE [--listen HOST:PORT] [--max-range AGE] [--max-file-mb N]\n"
-               "                 [--cache-mb N] [--workers N] [--web DIR]\n"
-               "                 HTTP: list, MP4, HLS, thumbnails, a web page (README: vdb serve)\n"
-               "STORE for info, verify and export may be s3://BUCKET/PREFIX (a bucket `vdb upload` fills);\n"
-               "  with s3://: --endpoint URL (or AWS_ENDPOINT_URL), --region R; credentials from\n"
-               "  AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws/credentials\n"
-               "T: ISO 8601 UTC (2026-11-23T10:00:00Z) or ns since 1970; AGE: 30m, 12h, 7d\n");
+  std::fprintf(
+      stderr,
+      "usage: vdb info STORE [--json]\n"
+      "       vdb verify STORE [--json]\n"
+      "       vdb repair STORE\n"
+      "       vdb export STORE --stream S [--from T] [--to T] OUT.mp4\n"
+      "       vdb rm STORE --stream S [--before T] [--json]\n"
+      "       vdb prune STORE --older-than AGE [--json]\n"
+      "       vdb upload STORE --to s3://BUCKET/PREFIX [--stream S] [--json]\n"
+      "                 sealed segments to S3-compatible storage (resumable)\n"
+      "       vdb serve STORE [--listen HOST:PORT] [--max-range AGE] [--max-file-mb N]\n"
+      "                 [--cache-mb N] [--workers N] [--web DIR]\n"
+      "                 HTTP: list, MP4, HLS, thumbnails, a web page (README: vdb serve)\n"
+      "STORE for info, verify and export may be s3://BUCKET/PREFIX (a bucket `vdb upload` fills);\n"
+      "  with s3://: --endpoint URL (or AWS_ENDPOINT_URL), --region R; credentials from\n"
+      "  AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws/credentials\n"
+      "T: ISO 8601 UTC (2026-11-23T10:00:00Z) or ns since 1970; AGE: 30m, 12h, 7d\n");
 }
 
 }  // namespace
@@ -308,7 +311,9 @@ int main(int argc, char **argv) {
 #endif
   }
   if (vdb::remote::IsS3Url(store)) {
-    std::fprintf(stderr, "vdb %s: a store in a bucket is read by info, verify and export; %s works on a local store\n",
+    std::fprintf(stderr,
+                 "vdb %s: a store in a bucket is read by info, verify and export; %s works on a "
+                 "local store\n",
                  cmd.c_str(), cmd.c_str());
     return 2;
   }
@@ -320,10 +325,13 @@ int main(int argc, char **argv) {
     if (opt.count("--web")) so.web_dir = opt["--web"];
     if (opt.count("--max-file-mb"))
       so.max_file_bytes = std::strtoull(opt["--max-file-mb"].c_str(), nullptr, 10) << 20;
-    if (opt.count("--cache-mb")) so.cache_bytes = std::strtoull(opt["--cache-mb"].c_str(), nullptr, 10) << 20;
-    if (opt.count("--workers")) so.workers = unsigned(std::max(1, std::atoi(opt["--workers"].c_str())));
+    if (opt.count("--cache-mb"))
+      so.cache_bytes = std::strtoull(opt["--cache-mb"].c_str(), nullptr, 10) << 20;
+    if (opt.count("--workers"))
+      so.workers = unsigned(std::max(1, std::atoi(opt["--workers"].c_str())));
     if (opt.count("--max-range") && !ParseAge(opt["--max-range"], &so.max_range)) {
-      std::fprintf(stderr, "vdb serve: bad --max-range '%s': use e.g. 30m, 6h\n", opt["--max-range"].c_str());
+      std::fprintf(stderr, "vdb serve: bad --max-range '%s': use e.g. 30m, 6h\n",
+                   opt["--max-range"].c_str());
       return 2;
     }
     return vdbserve::Serve(so);

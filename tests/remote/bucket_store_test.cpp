@@ -1,0 +1,273 @@
+// A store in a bucket: what `vdb upload` puts there (uploader.h) and what the
+// engine reads from it through RemoteFs (remote_fs.h), on a MemObjectStore
+// with injected faults. The same against a real Ceph RGW, through vdbsrc,
+// playbin and `vdb export`: tests/gst/bucket_play_test.cpp.
+#include <gtest/gtest.h>
+
+#include "../engine/test_util.h"
+#include "catalog.h"
+#include "mem_fs.h"
+#include "mem_object_store.h"
+#include "play_cursor.h"
+#include "remote_fs.h"
+#include "store.h"
+#include "uploader.h"
+#include "verify.h"
+
+namespace vdb::remote {
+namespace {
+
+using test::kSecond;
+using test::TestFrame;
+
+const char kStore[] = "/local";
+const char kPrefix[] = "site1";
+
+class BucketStoreTest : public ::testing::Test {
+ protected:
+  // `seconds` of 30 fps video (keyframe every second) in 1 s segments; the
+  // last segment stays open unless `close`.
+  std::vector<TestFrame> Record(int seconds, bool close = true, size_t frame_size = 1000,
+                                uint64_t start = 0) {
+    if (!writer_) {
+      WriterOptions o;
+      o.max_segment_duration = kSecond;
+      writer_ = test::OpenWriter(&fs_, kStore, o);
+    }
+    auto frames = test::MakeFrames(size_t(seconds) * 30, frame_size, 30, 30, start);
+    test::AppendAll(writer_.get(), frames);
+    if (close) {
+      EXPECT_TRUE(writer_->Close().ok());
+      writer_.reset();
+    }
+    return frames;
+  }
+  Result<StreamUploadReport> Upload(StreamUploadOptions o = {}) {
+    Status st = EnsureRemoteStore(&bucket_, kPrefix);
+    if (!st.ok()) return st;
+    return UploadStream(&bucket_, kPrefix, &fs_, kStore, "cam", o);
+  }
+  // The stream as a machine without the local store reads it.
+  std::unique_ptr<Reader> OpenFromBucket() {
+    auto r = Reader::Open(&rfs_, kPrefix, "cam");
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? std::move(r).value() : nullptr;
+  }
+
+  MemFs fs_;
+  MemObjectStore bucket_{"footage"};
+  RemoteFs rfs_{&bucket_};
+  std::unique_ptr<Writer> writer_;
+};
+
+TEST_F(BucketStoreTest, AStoreUploadedIsReadFromTheBucketAloneFrameForFrame) {
+  auto frames = Record(10);
+  auto report = Upload();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->segments_sent, 10);
+  EXPECT_EQ(report->remote_segments, 10u);
+  EXPECT_TRUE(bucket_.Object("site1/vdb-store.json").has_value());
+  EXPECT_TRUE(bucket_.Object("site1/cam/catalog.vdbc").has_value());
+
+  ASSERT_TRUE(PrepareStore(&rfs_, kPrefix, false).ok());
+  auto streams = ListStreams(&rfs_, kPrefix);
+  ASSERT_TRUE(streams.ok()) << streams.status().ToString();
+  EXPECT_EQ(streams.value(), std::vector<std::string>{"cam"});
+  auto r = OpenFromBucket();
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->problem().empty()) << r->problem();
+  EXPECT_EQ(r->segments().size(), 10u);
+  EXPECT_TRUE(test::SameFrames(test::ReadAll(r.get()), frames));
+  auto check = VerifyStream(&rfs_, kPrefix, "cam");
+  ASSERT_TRUE(check.ok()) << check.status().ToString();
+  EXPECT_TRUE(check->problems.empty());
+  EXPECT_EQ(check->records, frames.size() + 10);  // + a caps record per segment
+}
+
+TEST_F(BucketStoreTest, TheSegmentBeingWrittenStaysLocal) {
+  auto frames = Record(5, /*close=*/false);
+  auto report = Upload();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->remote_segments, 4u);  // the fifth is open
+  for (const std::string &k : bucket_.Keys())
+    EXPECT_EQ(k.find("000000000005"), std::string::npos) << k;
+  auto r = OpenFromBucket();
+  ASSERT_TRUE(r);
+  frames.resize(4 * 30);
+  EXPECT_TRUE(test::SameFrames(test::ReadAll(r.get()), frames));
+  writer_.reset();
+}
+
+TEST_F(BucketStoreTest, ASecondPassSendsNothingAndALaterOneOnlyWhatIsNew) {
+  Record(4, /*close=*/false);
+  ASSERT_TRUE(Upload().ok());
+  bucket_.ResetCounters();
+  auto again = Upload();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->segments_sent, 0);
+  EXPECT_EQ(again->segments_present, 3);
+  EXPECT_EQ(again->bytes_sent, 0u);
+  EXPECT_EQ(bucket_.calls("Put") + bucket_.calls("PutFile") + bucket_.calls("UploadPart"), 0u);
+
+  Record(3, true, 1000, 4 * kSecond);  // the open segment is sealed, three more
+  auto later = Upload();
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(later->segments_sent, 4);
+  EXPECT_EQ(later->remote_segments, 7u);
+  EXPECT_EQ(test::ReadAll(OpenFromBucket().get()).size(), 7u * 30);
+}
+
+TEST_F(BucketStoreTest, SegmentsDeletedLocallyStayInTheBucketsCatalog) {
+  auto frames = Record(6);
+  ASSERT_TRUE(Upload().ok());
+  {
+    auto w = Writer::Open(&fs_, kStore, "cam", {}, nullptr);
+    ASSERT_TRUE(w.ok());
+    for (uint64_t id : {1, 2, 3}) ASSERT_TRUE((*w)->DeleteSegment(id).ok());
+  }
+  auto report = Upload();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->remote_segments, 6u);
+  EXPECT_TRUE(test::SameFrames(test::ReadAll(OpenFromBucket().get()), frames));
+}
+
+TEST_F(BucketStoreTest, AnUploadCutByAnOutageResumesAndTheBucketNeverShowsHalfASegment) {
+  auto frames = Record(6);
+  ObjectFaults f;
+  f.op = "PutFile";
+  f.fail_call_at = 8;  // the frames of segment 3 (three files a segment)
+  f.fail_count = 1000;
+  bucket_.SetFaults(f);
+  auto cut = Upload();
+  ASSERT_FALSE(cut.ok());
+  EXPECT_EQ(cut.status().code(), Code::kIo);
+  // No catalog yet: a reader finds the segments from the objects there,
+  // each whole.
+  auto partial = OpenFromBucket();
+  ASSERT_TRUE(partial);
+  auto got = test::ReadAll(partial.get());
+  EXPECT_LT(got.size(), frames.size());
+  std::vector<TestFrame> prefix(frames.begin(), frames.begin() + long(got.size()));
+  EXPECT_TRUE(test::SameFrames(got, prefix));
+
+  bucket_.SetFaults({});
+  auto resumed = Upload();
+  ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
+  EXPECT_EQ(resumed->segments_present + resumed->segments_sent, 6);
+  EXPECT_GT(resumed->segments_present, 0);
+  EXPECT_TRUE(test::SameFrames(test::ReadAll(OpenFromBucket().get()), frames));
+}
+
+TEST_F(BucketStoreTest, AKilledMultipartUploadResumesKeepingItsParts) {
+  Record(2, true, 400000);  // ~12 MB segments: three 5 MiB parts each
+  ObjectFaults f;
+  f.op = "UploadPart";
+  f.fail_call_at = 3;  // the third part of the first segment: as a kill would stop it
+  f.fail_count = 1000;
+  bucket_.SetFaults(f);
+  StreamUploadOptions o;
+  o.parts.multipart_threshold = kMinPartSize;
+  o.parts.part_size = kMinPartSize;
+  ASSERT_FALSE(Upload(o).ok());
+  EXPECT_EQ(bucket_.PendingUploads(), 1u);
+
+  f.fail_call_at = 0;
+  bucket_.SetFaults(f);
+  auto resumed = Upload(o);
+  ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
+  EXPECT_EQ(resumed->parts_reused, 2);
+  EXPECT_EQ(bucket_.PendingUploads(), 0u);
+  EXPECT_EQ(test::ReadAll(OpenFromBucket().get()).size(), 2u * 30);
+}
+
+TEST_F(BucketStoreTest, ASeekFetchesTheIndexAndAboutOneGopNotTheSegment) {
+  WriterOptions o;
+  o.max_segment_duration = 60 * kSecond;
+  writer_ = test::OpenWriter(&fs_, kStore, o);
+  auto frames = test::MakeFrames(60 * 30, 8000, 30);  // one 60 s segment, ~15 MB
+  test::AppendAll(writer_.get(), frames);
+  ASSERT_TRUE(writer_->Close().ok());
+  writer_.reset();
+  ASSERT_TRUE(Upload().ok());
+  uint64_t segment_bytes = bucket_.Object("site1/cam/000000000001.vdbf")->size();
+
+  auto r = OpenFromBucket();
+  ASSERT_TRUE(r);
+  bucket_.ResetCounters();
+  PlayCursor cursor(r.get());
+  PlayOptions po;
+  po.batch_frames = 30;  // one GOP
+  ASSERT_TRUE(cursor.Seek(37 * kSecond + kSecond / 2, Snap::kBefore, po).ok());
+  EXPECT_EQ(cursor.seek_key_pts(), 37 * kSecond);
+  test::Played played;
+  ASSERT_TRUE(test::Drain(&cursor, &played, 1).ok());
+  ASSERT_FALSE(played.frames.empty());
+  EXPECT_EQ(played.frames[0].pts, 37 * kSecond);
+  uint64_t index_bytes = bucket_.Object("site1/cam/000000000001.vdbi")->size();
+  uint64_t gop_bytes = 0;
+  for (size_t i = 37 * 30; i < 38 * 30; i++) gop_bytes += frames[i].data.size() + 64;
+  // The index, the GOP, and a read window at the file's start (its header).
+  EXPECT_LE(bucket_.bytes_read(), index_bytes + gop_bytes + RemoteFsOptions().min_window + 4096)
+      << "segment " << segment_bytes;
+  EXPECT_LT(bucket_.bytes_read(), segment_bytes / 10);
+}
+
+TEST_F(BucketStoreTest, AlteredOrTruncatedObjectsAreDamageTheChecksumsFind) {
+  auto frames = Record(6);
+  ASSERT_TRUE(Upload().ok());
+  ASSERT_TRUE(bucket_.AlterObject("site1/cam/000000000002.vdbf", 2000));
+  uint64_t size4 = bucket_.Object("site1/cam/000000000004.vdbf")->size();
+  ASSERT_TRUE(bucket_.TruncateObject("site1/cam/000000000004.vdbf", size4 / 2));
+  auto check = VerifyStream(&rfs_, kPrefix, "cam");
+  ASSERT_TRUE(check.ok()) << check.status().ToString();
+  std::set<uint64_t> damaged;
+  for (const auto &p : check->problems) damaged.insert(p.segment);
+  EXPECT_EQ(damaged, (std::set<uint64_t>{2, 4}));
+  // Playback goes on past both, never handing out a damaged byte.
+  auto r = OpenFromBucket();
+  PlayCursor cursor(r.get());
+  PlayOptions po;
+  po.skip_corrupt = true;
+  ASSERT_TRUE(cursor.Seek(0, Snap::kBefore, po).ok());
+  test::Played played;
+  Status st = test::Drain(&cursor, &played);
+  EXPECT_EQ(st.code(), Code::kEnd) << st.ToString();
+  EXPECT_FALSE(played.warnings.empty());
+  EXPECT_LT(played.frames.size(), frames.size());
+  EXPECT_GE(played.frames.size(), 4u * 30);
+  for (const TestFrame &f : played.frames) {
+    size_t i = size_t((f.pts * 30 + kSecond / 2) / kSecond);
+    ASSERT_LT(i, frames.size());
+    EXPECT_TRUE(f.data == frames[i].data) << "frame " << i << " differs";
+  }
+}
+
+TEST_F(BucketStoreTest, ForeignObjectsUnderThePrefixAreIgnored) {
+  auto frames = Record(3);
+  ASSERT_TRUE(Upload().ok());
+  bucket_.SetObject("site1/cam/notes.txt", "not a segment");
+  bucket_.SetObject("site1/backup/holiday.jpg", "jpeg");
+  bucket_.SetObject("site1/README", "hello");
+  auto streams = ListStreams(&rfs_, kPrefix);
+  ASSERT_TRUE(streams.ok());
+  EXPECT_EQ(streams.value(), std::vector<std::string>{"cam"});
+  EXPECT_TRUE(test::SameFrames(test::ReadAll(OpenFromBucket().get()), frames));
+  auto again = Upload();
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->segments_sent, 0);
+}
+
+TEST_F(BucketStoreTest, TheBucketIsReadOnlyThroughRemoteFs) {
+  Record(2);
+  ASSERT_TRUE(Upload().ok());
+  EXPECT_EQ(rfs_.Open("site1/cam/new", OpenMode::kCreateExcl).status().code(), Code::kUnsupported);
+  EXPECT_EQ(rfs_.Remove("site1/cam/000000000001.vdbf").code(), Code::kUnsupported);
+  EXPECT_EQ(rfs_.TryLock("site1/cam/LOCK", LockMode::kExclusive).status().code(),
+            Code::kUnsupported);
+  EXPECT_EQ(Writer::Open(&rfs_, kPrefix, "cam", {}, nullptr).status().code(), Code::kUnsupported);
+  EXPECT_EQ(rfs_.Open("site1/../etc/passwd", OpenMode::kRead).status().code(),
+            Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace vdb::remote
