@@ -4,6 +4,7 @@
 // with other tracks plays. Timing is asserted on running time, never on
 // sleeps.
 #include "gst_test_util.h"
+#include "synced_play.h"
 #include "test_plugins.h"
 
 using namespace vdbtest;
@@ -51,72 +52,12 @@ std::string Uri(const std::string &store) {
   return "vdb://" + store + "?stream=cam";
 }
 
-// What a clock-synced sink rendered, in running time.
-struct Seen {
-  int buffers = 0;
-  GstClockTime first_running = GST_CLOCK_TIME_NONE, last_end = GST_CLOCK_TIME_NONE;
-  GstClockTime first_stream = GST_CLOCK_TIME_NONE;
-  GstClockTime first_pts = GST_CLOCK_TIME_NONE;  // as recorded
-};
-
-GstPadProbeReturn Watch(GstPad *pad, GstPadProbeInfo *info, gpointer data) {
-  auto *seen = static_cast<Seen *>(data);
-  GstBuffer *b = GST_PAD_PROBE_INFO_BUFFER(info);
-  GstEvent *ev = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
-  if (!ev) return GST_PAD_PROBE_OK;
-  const GstSegment *seg;
-  gst_event_parse_segment(ev, &seg);
-  guint64 start = GST_BUFFER_PTS(b), end = start + GST_BUFFER_DURATION(b);
-  guint64 cstart, cend;
-  if (gst_segment_clip(seg, GST_FORMAT_TIME, start, end, &cstart, &cend)) {  // what plays
-    if (seen->buffers++ == 0) {
-      seen->first_pts = cstart;
-      seen->first_running = gst_segment_to_running_time(seg, GST_FORMAT_TIME, cstart);
-      seen->first_stream = gst_segment_to_stream_time(seg, GST_FORMAT_TIME, cstart);
-    }
-    seen->last_end = gst_segment_to_running_time(seg, GST_FORMAT_TIME, cend);
-  }
-  gst_event_unref(ev);
-  return GST_PAD_PROBE_OK;
-}
-
-GstElement *SyncedSink(Seen *seen) {
-  GstElement *sink = gst_element_factory_make("fakesink", NULL);
-  g_object_set(sink, "sync", TRUE, NULL);
-  GstPad *pad = gst_element_get_static_pad(sink, "sink");
-  gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, Watch, seen, NULL);
-  gst_object_unref(pad);
-  return sink;
-}
-
 // playbin with clock-synced video and audio sinks on the store.
 GstElement *Playbin(const std::string &store, Seen *video, Seen *audio) {
   GstElement *p = gst_element_factory_make("playbin", NULL);
   g_object_set(p, "uri", Uri(store).c_str(), "video-sink", SyncedSink(video), "audio-sink",
                SyncedSink(audio), NULL);
   return p;
-}
-
-std::string PlayToEos(GstElement *p) {
-  GstBus *bus = gst_element_get_bus(p);
-  gst_element_set_state(p, GST_STATE_PLAYING);
-  GstMessage *m = gst_bus_timed_pop_filtered(bus, 60 * kSec,
-                                             GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-  std::string error = m ? "" : "no EOS within 60 s";
-  if (m && GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR) {
-    GError *e = NULL;
-    gst_message_parse_error(m, &e, NULL);
-    error = e->message;
-    g_error_free(e);
-  }
-  if (m) gst_message_unref(m);
-  gst_object_unref(bus);
-  return error;
-}
-
-bool Preroll(GstElement *p) {
-  gst_element_set_state(p, GST_STATE_PAUSED);
-  return gst_element_get_state(p, NULL, NULL, 30 * kSec) == GST_STATE_CHANGE_SUCCESS;
 }
 
 }  // namespace

@@ -1,0 +1,280 @@
+// A store in S3-compatible object storage, against a real Ceph RGW started
+// for this test (tests/s3/ceph-s3-start.sh): recorded on one "machine" (a
+// directory), uploaded as `vdb upload` does, the directory removed, then
+// played from the bucket alone as a user's player does it: playbin with
+// clock-synced sinks, seeks keeping audio with video, `vdb export` read by
+// ffprobe, wrong credentials and an object altered in the bucket.
+// Skipped (exit 77, with a printed reason) when radosgw is not installed.
+// The C++ headers first: gstcheck.h defines a `fail` macro that iostreams
+// would meet.
+#include "remote_fs.h"
+#include "rgw_server.h"
+#include "s3_store.h"
+#include "uploader.h"
+//
+#include "gst_test_util.h"
+#include "synced_play.h"
+#include "test_plugins.h"
+
+using namespace vdbtest;
+
+namespace {
+
+const GstClockTime kSec = GST_SECOND;
+const char kBucket[] = "footage";
+const GstClockTime kAacFrame = 1024 * kSec / 48000;
+
+vdb::Result<std::unique_ptr<vdb::remote::S3Store>> OpenBucket() {
+  vdb::remote::S3Options o;
+  o.endpoint = g_getenv("AWS_ENDPOINT_URL");
+  o.bucket = kBucket;
+  return vdb::remote::S3Store::Open(o);
+}
+
+std::unique_ptr<vdb::remote::S3Store> Bucket() {
+  auto s = OpenBucket();
+  fail_unless(s.ok(), "S3Store: %s", s.status().ToString().c_str());
+  return std::move(s).value();
+}
+
+// Records 2 s of H.264 (keyframe every 0.5 s, B-frames) with AAC beside it
+// in 0.5 s segments on "another machine", uploads it under `prefix`, and
+// removes the local store: only the bucket holds it. Returns its location.
+std::string RecordAndUpload(const std::string &prefix) {
+  TempDir tmp;
+  RunResult r;
+  Run("videotestsrc num-buffers=60 pattern=ball ! video/x-raw,format=I420,width=160,height=120,"
+      "framerate=30/1 ! x264enc key-int-max=15 bframes=2 speed-preset=ultrafast ! h264parse ! "
+      "vdbsink name=rec location=" +
+          tmp.path +
+          " stream=cam max-segment-time=500000000 audiotestsrc num-buffers=100 "
+          "samplesperbuffer=960 ! audio/x-raw,rate=48000,channels=1 ! voaacenc ! aacparse ! "
+          "rec.audio_0",
+      &r);
+  fail_unless(r.eos && r.errors.empty(), "recording: %s",
+              r.errors.empty() ? "no EOS" : r.errors[0].c_str());
+  auto bucket = Bucket();
+  fail_unless(vdb::remote::EnsureRemoteStore(bucket.get(), prefix).ok());
+  auto up = vdb::remote::UploadStream(bucket.get(), prefix, vdb::DefaultFs(), tmp.path, "cam");
+  fail_unless(up.ok(), "upload: %s", up.status().ToString().c_str());
+  fail_unless(up->remote_segments >= 4, "%d segments", int(up->remote_segments));
+  return std::string("s3://") + kBucket + "/" + prefix;
+}
+
+void SetLocation(GstElement *, GstElement *source, gpointer location) {
+  g_object_set(source, "location", static_cast<const char *>(location), NULL);
+}
+
+// playbin on the bucket store, clock-synced sinks: what an application
+// embedding GStreamer does (its URI picks vdbsrc, source-setup points it
+// at the bucket).
+GstElement *Playbin(const std::string &location, Seen *video, Seen *audio) {
+  GstElement *p = gst_element_factory_make("playbin", NULL);
+  g_object_set(p, "uri", "vdb:///unused?stream=cam", "video-sink", SyncedSink(video), "audio-sink",
+               SyncedSink(audio), NULL);
+  g_signal_connect_data(p, "source-setup", G_CALLBACK(SetLocation), g_strdup(location.c_str()),
+                        (GClosureNotify)g_free, GConnectFlags(0));
+  return p;
+}
+
+GstClockTime Diff(GstClockTime a, GstClockTime b) {
+  return a > b ? a - b : b - a;
+}
+
+// The video keyframe at or before stream time t, read from the bucket by
+// the engine (x264enc with B-frames shifts keyframe PTS off the GOP grid).
+GstClockTime KeyframeBefore(const std::string &prefix, GstClockTime t) {
+  auto bucket = Bucket();
+  vdb::remote::RemoteFs fs(bucket.get());
+  auto r = vdb::Reader::Open(&fs, prefix, "cam");
+  fail_unless(r.ok(), "%s", r.status().ToString().c_str());
+  uint64_t first = (*r)->start_pts();
+  auto p = (*r)->FindKeyframe(first + t, vdb::Snap::kBefore);
+  fail_unless(p.ok(), "%s", p.status().ToString().c_str());
+  auto seg = (*r)->Segment(p->segment);
+  fail_unless(seg.ok());
+  return (*seg)->entry(p->frame).pts - first;
+}
+
+}  // namespace
+
+// Every frame of both tracks plays from the bucket, from running time 0,
+// on a machine that never had the store.
+GST_START_TEST(test_playbin_plays_a_store_from_the_bucket_alone) {
+  std::string location = RecordAndUpload("play");
+  Seen v, a;
+  GstElement *p = Playbin(location, &v, &a);
+  std::string err = PlayToEos(p);
+  fail_unless(err.empty(), "%s", err.c_str());
+  fail_unless_equals_int(v.buffers, 60);
+  fail_unless(a.buffers >= 90, "%d audio buffers", a.buffers);
+  fail_unless(v.first_running <= kSec / 30, "video from %" GST_TIME_FORMAT,
+              GST_TIME_ARGS(v.first_running));
+  fail_unless(Diff(a.first_running, v.first_running) <= kAacFrame);
+  gst_element_set_state(p, GST_STATE_NULL);
+  gst_object_unref(p);
+}
+GST_END_TEST;
+
+// KEY_UNIT starts both tracks at the video's keyframe, ACCURATE at the
+// target; audio within one frame of the video, as on local disk.
+GST_START_TEST(test_seeks_in_a_bucket_store_keep_audio_with_video) {
+  std::string location = RecordAndUpload("seek");
+  struct Case {
+    GstSeekFlags flags;
+    GstClockTime target, expect;
+  } cases[] = {
+      {GST_SEEK_FLAG_KEY_UNIT, kSec + kSec / 5, KeyframeBefore("seek", kSec + kSec / 5)},
+      {GST_SEEK_FLAG_ACCURATE, kSec + kSec / 5, kSec + kSec / 5},
+  };
+  for (const Case &c : cases) {
+    Seen v, a;
+    GstElement *p = Playbin(location, &v, &a);
+    fail_unless(Preroll(p));
+    v = Seen();
+    a = Seen();
+    fail_unless(gst_element_seek_simple(p, GST_FORMAT_TIME,
+                                        GstSeekFlags(GST_SEEK_FLAG_FLUSH | c.flags), c.target));
+    fail_unless(gst_element_get_state(p, NULL, NULL, 30 * kSec) == GST_STATE_CHANGE_SUCCESS);
+    std::string err = PlayToEos(p);
+    fail_unless(err.empty(), "%s", err.c_str());
+    fail_unless(Diff(v.first_stream, c.expect) <= kSec / 60,
+                "seek to %" GST_TIME_FORMAT ": video from %" GST_TIME_FORMAT,
+                GST_TIME_ARGS(c.target), GST_TIME_ARGS(v.first_stream));
+    fail_unless(Diff(a.first_stream, v.first_stream) <= kAacFrame,
+                "video from %" GST_TIME_FORMAT ", audio from %" GST_TIME_FORMAT,
+                GST_TIME_ARGS(v.first_stream), GST_TIME_ARGS(a.first_stream));
+    fail_unless(Diff(a.first_running, v.first_running) <= kAacFrame);
+    gst_element_set_state(p, GST_STATE_NULL);
+    gst_object_unref(p);
+  }
+}
+GST_END_TEST;
+
+// `vdb export` of a bucket store writes an MP4 ffprobe reads with both
+// tracks and every video frame.
+GST_START_TEST(test_vdb_export_from_the_bucket_is_read_by_ffprobe) {
+  std::string location = RecordAndUpload("export");
+  TempDir out;
+  std::string mp4 = out.path + "/clip.mp4";
+  gchar *std_out = NULL, *std_err = NULL;
+  gint status = 0;
+  // As a user runs it: with the system's plugins (this test's registry
+  // holds only what its cases load) and vdb's from the build tree.
+  gchar **env = g_get_environ();
+  env = g_environ_unsetenv(env, "GST_PLUGIN_SYSTEM_PATH_1_0");
+  env = g_environ_unsetenv(env, "GST_REGISTRY_1_0");
+  const gchar *argv[] = {VDB_TOOL, "export",  location.c_str(), "--stream",
+                         "cam",    "--quiet", mp4.c_str(),      NULL};
+  fail_unless(g_spawn_sync(NULL, (gchar **)argv, env, G_SPAWN_DEFAULT, NULL, NULL, &std_out,
+                           &std_err, &status, NULL));
+  g_strfreev(env);
+  fail_unless(status == 0, "vdb export %s: %s", location.c_str(), std_err);
+  g_free(std_out);
+  g_free(std_err);
+  std::string cmd =
+      "ffprobe -v error -count_frames -show_entries stream=codec_name,nb_read_frames -of csv=p=0 " +
+      mp4;
+  fail_unless(g_spawn_command_line_sync(cmd.c_str(), &std_out, &std_err, &status, NULL));
+  fail_unless(status == 0, "ffprobe: %s", std_err);
+  std::string probed = std_out;
+  fail_unless(probed.find("h264,60") != std::string::npos, "ffprobe: %s", probed.c_str());
+  fail_unless(probed.find("aac,") != std::string::npos, "ffprobe: %s", probed.c_str());
+  g_free(std_out);
+  g_free(std_err);
+}
+GST_END_TEST;
+
+// Credentials the server refuses: an error naming the store and the
+// refusal, never a hang, never the secret.
+GST_START_TEST(test_wrong_credentials_are_a_clear_error) {
+  std::string location = RecordAndUpload("creds");
+  std::string secret = g_getenv("AWS_SECRET_ACCESS_KEY");
+  g_setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret", TRUE);
+  RunResult r;
+  Run("vdbsrc location=" + location + " stream=cam ! fakesink", &r, 30 * kSec);
+  g_setenv("AWS_SECRET_ACCESS_KEY", secret.c_str(), TRUE);
+  fail_unless(!r.errors.empty(), "no error");
+  std::string all;
+  for (const auto &e : r.errors) all += e + "\n";
+  fail_unless(all.find("Could not open store") != std::string::npos, "%s", all.c_str());
+  fail_unless(all.find("403") != std::string::npos, "%s", all.c_str());
+  fail_unless(all.find("not-the-secret") == std::string::npos, "%s", all.c_str());
+}
+GST_END_TEST;
+
+// An object altered in the bucket (bit rot, a bad copy): the CRCs find it,
+// playback warns and goes on at the next keyframe, to the end.
+GST_START_TEST(test_an_object_altered_in_the_bucket_plays_around_the_damage) {
+  std::string location = RecordAndUpload("damaged");
+  auto bucket = Bucket();
+  std::string key = "damaged/cam/000000000002.vdbf";
+  auto data = bucket->GetAll(key, 64 << 20);
+  fail_unless(data.ok(), "%s", data.status().ToString().c_str());
+  std::string bytes = data.value();
+  bytes[bytes.size() / 2] ^= 0x5a;
+  fail_unless(bucket->Put(key, bytes.data(), bytes.size()).ok());
+  Seen v, a;
+  GstElement *p = Playbin(location, &v, &a);
+  std::vector<std::string> warnings;
+  std::string err = PlayToEos(p, &warnings);
+  fail_unless(err.empty(), "%s", err.c_str());
+  fail_unless(!warnings.empty(), "no warning");
+  fail_unless(v.buffers > 30 && v.buffers < 60, "%d video buffers", v.buffers);
+  gst_element_set_state(p, GST_STATE_NULL);
+  gst_object_unref(p);
+}
+GST_END_TEST;
+
+#define RECORD_PLUGINS                                                                       \
+  "coreelements", "videotestsrc", "x264", "videoparsersbad", "audiotestsrc", "audioparsers", \
+      "voaacenc", "app"
+#define PLAY_PLUGINS \
+  "playback", "typefindfunctions", "libav", "videoconvertscale", "audioconvert", "audioresample"
+
+static Suite *bucket_play_suite(void) {
+  Suite *s = suite_create("bucket_play");
+  TCase *tc = tcase_create("general");
+  tcase_set_timeout(tc, 300);
+  suite_add_tcase(s, tc);
+  VDB_ADD_TEST(tc, test_playbin_plays_a_store_from_the_bucket_alone, RECORD_PLUGINS, PLAY_PLUGINS);
+  VDB_ADD_TEST(tc, test_seeks_in_a_bucket_store_keep_audio_with_video, RECORD_PLUGINS,
+               PLAY_PLUGINS);
+  if (gchar *ffprobe = g_find_program_in_path("ffprobe")) {
+    g_free(ffprobe);
+    VDB_ADD_TEST(tc, test_vdb_export_from_the_bucket_is_read_by_ffprobe, RECORD_PLUGINS);
+  } else {
+    LogSkip("test_vdb_export_from_the_bucket_is_read_by_ffprobe",
+            "ffprobe not installed (Debian package ffmpeg)");
+  }
+  VDB_ADD_TEST(tc, test_wrong_credentials_are_a_clear_error, RECORD_PLUGINS);
+  VDB_ADD_TEST(tc, test_an_object_altered_in_the_bucket_plays_around_the_damage, RECORD_PLUGINS,
+               PLAY_PLUGINS);
+  return s;
+}
+
+int main(int argc, char **argv) {
+  if (!vdb::test::RadosgwInstalled()) return vdb::test::SkipNoRadosgw("bucket_play_test");
+  vdb::test::RgwServer rgw;
+  std::string error;
+  if (!rgw.Start(&error)) {
+    std::fprintf(stderr, "bucket_play_test: %s\n", error.c_str());
+    return 1;
+  }
+  // What a user sets: the endpoint and the credentials, in the environment.
+  g_setenv("AWS_ENDPOINT_URL", rgw.endpoint().c_str(), TRUE);
+  g_setenv("AWS_ACCESS_KEY_ID", rgw.access_key().c_str(), TRUE);
+  g_setenv("AWS_SECRET_ACCESS_KEY", rgw.secret_key().c_str(), TRUE);
+  {
+    auto bucket = OpenBucket();
+    vdb::Status st = bucket.ok() ? (*bucket)->CreateBucket() : bucket.status();
+    if (!st.ok()) {
+      std::fprintf(stderr, "bucket_play_test: create bucket: %s\n", st.ToString().c_str());
+      return 1;
+    }
+  }
+  gst_check_init(&argc, &argv);
+  int failed = gst_check_run_suite(bucket_play_suite(), "bucket_play", __FILE__);
+  rgw.Stop();
+  return failed == 0 ? 0 : 1;
+}
