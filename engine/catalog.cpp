@@ -24,6 +24,7 @@ bool DecodeRecord(const uint8_t *in, CatalogOp *op, SegmentInfo *info) {
   info->bytes = Load64(in + 40);
   info->frames = Load64(in + 48);
   info->tracks = Load32(in + 56);
+  info->placement = Load16(in + 6);  // 0 before version 3 (reserved)
   return true;
 }
 
@@ -40,6 +41,7 @@ void Catalog::EncodeRecord(CatalogOp op, const SegmentInfo &info, uint8_t *out) 
   Store32(out, kCatalogMagic);
   out[4] = static_cast<uint8_t>(op);
   out[5] = static_cast<uint8_t>(info.state);
+  Store16(out + 6, info.placement);
   Store64(out + 8, info.id);
   Store64(out + 16, info.first_pts);
   Store64(out + 24, info.end_pts);

@@ -1,4 +1,4 @@
-// On-disk format v2: file headers, frame records and index entries.
+// On-disk format v3: file headers, frame records and index entries.
 // The normative description is engine/FORMAT.md; keep both in step and bump
 // kFormatVersion on any change. All integers are little-endian.
 //
@@ -13,8 +13,9 @@
 
 namespace vdb {
 
-constexpr uint32_t kFormatVersion = 2;
-// Versions this build reads: 1 (video only) and 2 (tracks).
+constexpr uint32_t kFormatVersion = 3;
+// Versions this build reads: 1 (video only), 2 (tracks) and 3 (segments in
+// a bucket: the catalog's placement).
 constexpr uint32_t kOldestFormatVersion = 1;
 constexpr uint64_t kNoTime = UINT64_MAX;  // same value as GST_CLOCK_TIME_NONE
 
@@ -104,6 +105,13 @@ inline void Store64(uint8_t *p, uint64_t v) {
 }
 inline void Store32(uint8_t *p, uint32_t v) {
   for (int i = 0; i < 4; i++) p[i] = uint8_t(v >> (8 * i));
+}
+inline uint16_t Load16(const uint8_t *p) {
+  return uint16_t(p[0] | p[1] << 8);
+}
+inline void Store16(uint8_t *p, uint16_t v) {
+  p[0] = uint8_t(v);
+  p[1] = uint8_t(v >> 8);
 }
 
 }  // namespace vdb

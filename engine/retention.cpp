@@ -3,6 +3,7 @@
 namespace vdb {
 
 uint64_t SegmentDiskBytes(const SegmentInfo &s) {
+  if (!s.local()) return 0;
   return s.bytes + kFileHeaderSize + (s.frames + 1) * kIndexEntrySize + 1024;
 }
 
@@ -14,6 +15,7 @@ std::vector<uint64_t> SelectForDeletion(const std::vector<SegmentInfo> &segments
   uint64_t total = 0;
   for (const auto &s : segments) total += SegmentDiskBytes(s);
   for (const auto &s : segments) {
+    if (!s.local()) continue;
     bool over_quota = policy.max_total_bytes && total > policy.max_total_bytes;
     bool low_space = policy.min_free_bytes && free_bytes < policy.min_free_bytes;
     uint64_t end_utc = s.UtcAt(s.end_pts);
@@ -25,6 +27,7 @@ std::vector<uint64_t> SelectForDeletion(const std::vector<SegmentInfo> &segments
       break;
     }
     if (!s.sealed()) break;  // being written: nothing newer may go before it
+    if (policy.bucket_first && !s.in_bucket()) break;  // waits for its upload
     out.push_back(s.id);
     total -= SegmentDiskBytes(s);
     free_bytes += SegmentDiskBytes(s);

@@ -20,6 +20,10 @@ enum class SegmentState : uint8_t { kOpen = 1, kSealed = 2, kRecovered = 3 };
 
 const char *StateName(SegmentState s);
 
+// SegmentInfo::placement bits (the catalog's bytes 6-7, FORMAT.md).
+constexpr uint16_t kInBucket = 1;   // whole in the store's bucket (confirmed)
+constexpr uint16_t kLocalGone = 2;  // local files removed: it plays from the bucket
+
 struct SegmentInfo {
   uint64_t id = 0;
   SegmentState state = SegmentState::kOpen;
@@ -31,8 +35,12 @@ struct SegmentInfo {
   // Bit n: the segment has track n (0-31; higher tracks are not noted).
   // 0: not known (version 1 catalogs and metadata: track 0 only).
   uint32_t tracks = 0;
+  // Where the segment's files are (format 3; 0: on local disk only).
+  uint16_t placement = 0;
 
   bool sealed() const { return state != SegmentState::kOpen; }
+  bool in_bucket() const { return placement & kInBucket; }
+  bool local() const { return !(placement & kLocalGone); }
   // UTC of a stream time inside this segment (0 when unknown).
   uint64_t UtcAt(uint64_t pts) const {
     return utc_start && pts != kNoTime && first_pts != kNoTime ? utc_start + (pts - first_pts) : 0;

@@ -1,5 +1,7 @@
 #include "writer.h"
 
+#include <algorithm>
+
 #include <chrono>
 #include <map>
 #include <set>
@@ -157,8 +159,15 @@ Status Writer::Recover(RecoveryReport *report) {
   // Listed segments whose frame file is gone: their time is a gap.
   std::vector<std::pair<CatalogOp, SegmentInfo>> updates;
   std::vector<SegmentInfo> missing;
-  for (const auto &s : catalog_.segments())
-    if (!frame_ids.count(s.id)) missing.push_back(s);
+  for (const auto &s : catalog_.segments()) {
+    if (s.local() && !frame_ids.count(s.id)) missing.push_back(s);
+    if (!s.local() && ids.count(s.id)) {  // evicted, its files not yet removed: finish
+      for (const auto &p : {FramesPath(dir_, s.id), IndexPath(dir_, s.id), MetaPath(dir_, s.id)})
+        (void)fs_->Remove(p);
+      report->notes.push_back("segment " + std::to_string(s.id) +
+                              ": local copy removed (it is in the bucket)");
+    }
+  }
   for (const auto &s : missing) {
     if (!made_room_.count(s.id))
       report->notes.push_back("segment " + std::to_string(s.id) +
@@ -519,6 +528,45 @@ Status Writer::DeleteLocked(uint64_t id) {
                                                                               : Status::Ok();
 }
 
+Status Writer::MarkInBucket(uint64_t id) {
+  std::lock_guard<std::mutex> l(mu_);
+  long i = catalog_.FindById(id);
+  if (i < 0) return Status(Code::kNotFound, "no segment " + std::to_string(id));
+  SegmentInfo info = catalog_.segments()[size_t(i)];
+  if (!info.sealed())
+    return Status(Code::kInvalidArgument, "segment " + std::to_string(id) + " is being written");
+  if (info.in_bucket()) return Status::Ok();
+  info.placement |= kInBucket;
+  VDB_RETURN_IF_ERROR(catalog_file_->Append(CatalogOp::kSealed, info, true));
+  catalog_.Apply(CatalogOp::kSealed, info);
+  return Status::Ok();
+}
+
+Status Writer::EvictLocal(uint64_t id) {
+  std::lock_guard<std::mutex> l(mu_);
+  return EvictLocked(id);
+}
+
+Status Writer::EvictLocked(uint64_t id) {
+  long i = catalog_.FindById(id);
+  if (i < 0) return Status(Code::kNotFound, "no segment " + std::to_string(id));
+  SegmentInfo info = catalog_.segments()[size_t(i)];
+  if (!info.in_bucket())
+    return Status(Code::kInvalidArgument,
+                  "segment " + std::to_string(id) + " is not in the bucket: its local copy stays");
+  if (!info.local()) return Status::Ok();
+  // The catalog first: a crash before the files go leaves files that the
+  // next open removes, never a listed segment without its bytes.
+  info.placement |= kLocalGone;
+  VDB_RETURN_IF_ERROR(catalog_file_->Append(CatalogOp::kSealed, info, true));
+  catalog_.Apply(CatalogOp::kSealed, info);
+  sealed_at_.erase(id);
+  RemoveSegment(id);
+  VDB_RETURN_IF_ERROR(fs_->SyncDir(dir_));
+  return catalog_.dead_records() > catalog_.segments().size() + kCompactSlack ? CompactLocked()
+                                                                              : Status::Ok();
+}
+
 Status Writer::CompactLocked() {
   VDB_RETURN_IF_ERROR(CatalogFile::Rewrite(fs_, dir_, catalog_.segments(), catalog_.max_id()));
   VDB_ASSIGN_OR_RETURN(catalog_, Catalog::Load(fs_, dir_));
@@ -579,7 +627,14 @@ Result<size_t> Writer::ApplyRetention(const RetentionPolicy &asked, uint64_t now
   }
   size_t n = 0;
   for (uint64_t id : SelectForDeletion(segs, policy, now_utc, free_bytes)) {
-    VDB_RETURN_IF_ERROR(DeleteSegment(id));
+    auto s =
+        std::find_if(segs.begin(), segs.end(), [id](const SegmentInfo &x) { return x.id == id; });
+    if (s != segs.end() && s->in_bucket()) {
+      std::lock_guard<std::mutex> l(mu_);
+      VDB_RETURN_IF_ERROR(EvictLocked(id));
+    } else {
+      VDB_RETURN_IF_ERROR(DeleteSegment(id));
+    }
     n++;
   }
   return n;

@@ -109,13 +109,24 @@ class Writer {
   Status Close();
 
   // Deletes sealed segments as the policy asks, oldest first (the byte
-  // quota counts the catalog file too). Returns how many were deleted. Age (max_age_ns): a segment
+  // quota counts the catalog file too); a segment whole in the store's
+  // bucket loses only its local copy (EvictLocal) and stays listed, and with
+  // policy.bucket_first no segment goes before it is in the bucket.
+  // Returns how many were deleted or evicted. Age (max_age_ns): a segment
   // this Writer sealed is as old as the monotonic clock says since it was sealed, so a wall-clock
   // jump neither deletes footage just recorded (forward) nor stops
   // retention (backward); segments from earlier runs are aged by their UTC
   // end against `now_utc`, the only clock that survives a restart.
   Result<size_t> ApplyRetention(const RetentionPolicy &policy, uint64_t now_utc);
   Status DeleteSegment(uint64_t id);
+  // Notes in the catalog (durably) that sealed segment `id` is whole in the
+  // store's bucket (an uploader confirmed every object of it).
+  Status MarkInBucket(uint64_t id);
+  // Removes the local files of a segment in the bucket, after noting it in
+  // the catalog (durably): readers then play it from the bucket. kInvalidArgument
+  // if it is not marked in the bucket. Invalidates nothing a Reader holds
+  // (an open file stays readable).
+  Status EvictLocal(uint64_t id);
 
   // Stream time just past the last frame recorded (kNoTime if none), and the
   // UTC at that point (0 if unknown).
@@ -144,6 +155,7 @@ class Writer {
   Status SealLocked();
   Status SyncLocked();
   Status DeleteLocked(uint64_t id);
+  Status EvictLocked(uint64_t id);
   // Rewrites the catalog with the live segments only (readers reload it).
   Status CompactLocked();
   bool DueLocked(const Frame *next) const;

@@ -1,21 +1,25 @@
-// Where STORE points: contract in store_location.h.
+// Where a store is: contract in store_location.h.
 #include "store_location.h"
 
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 
 #include "remote_fs.h"
 #include "s3_store.h"
+#include "tiered_fs.h"
 
 namespace vdb::remote {
 
-using vdb::Code;
-using vdb::Status;
+namespace {
+constexpr uint64_t kMaxRemoteConfigBytes = 64 << 10;
+const char kRemoteConfig[] = "remote.json";
+}  // namespace
 
 bool IsS3Url(const std::string &s) {
   return s.rfind("s3://", 0) == 0;
 }
 
-vdb::Result<S3Url> ParseS3Url(const std::string &s) {
+Result<S3Url> ParseS3Url(const std::string &s) {
   auto bad = [&](const char *why) {
     return Status(Code::kInvalidArgument,
                   "'" + s + "': " + why + " (a bucket store is s3://BUCKET/PREFIX)");
@@ -33,15 +37,28 @@ vdb::Result<S3Url> ParseS3Url(const std::string &s) {
   return u;
 }
 
-vdb::Result<std::unique_ptr<StoreLocation>> StoreLocation::Open(const std::string &name,
-                                                                const RemoteArgs &args) {
-  std::unique_ptr<StoreLocation> loc(new StoreLocation());
-  if (!IsS3Url(name)) {
-    loc->fs_ = vdb::DefaultFs();
-    loc->path_ = name;
-    return loc;
-  }
-  VDB_ASSIGN_OR_RETURN(S3Url url, ParseS3Url(name));
+Result<RemoteConfig> ReadRemoteConfig(Fs *fs, const std::string &store) {
+  std::string path = JoinPath(store, kRemoteConfig);
+  VDB_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(fs, path, kMaxRemoteConfigBytes));
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  auto str = [&](const char *k) {
+    return j.is_object() && j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : "";
+  };
+  RemoteConfig c{str("location"), str("endpoint"), str("region")};
+  if (!ParseS3Url(c.location).ok())
+    return Status(Code::kCorrupt, path + " names no bucket (\"location\": \"s3://BUCKET/PREFIX\")");
+  return c;
+}
+
+Status WriteRemoteConfig(Fs *fs, const std::string &store, const RemoteConfig &c) {
+  nlohmann::json j = {{"location", c.location}};
+  if (!c.endpoint.empty()) j["endpoint"] = c.endpoint;
+  if (!c.region.empty()) j["region"] = c.region;
+  return WriteFileAtomic(fs, JoinPath(store, kRemoteConfig),
+                         j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+}
+
+Result<std::unique_ptr<ObjectStore>> OpenBucket(const S3Url &url, const RemoteArgs &args) {
   S3Options o;
   o.bucket = url.bucket;
   o.endpoint = args.endpoint;
@@ -51,16 +68,52 @@ vdb::Result<std::unique_ptr<StoreLocation>> StoreLocation::Open(const std::strin
   if (o.endpoint.empty()) {
     // AWS S3 itself: the region's endpoint (path-style URLs).
     auto creds = LoadCredentials();
-    std::string region = !o.region.empty() ? o.region : creds.ok() ? creds->region : "us-east-1";
-    o.endpoint =
-        "https://s3." + (region.empty() ? std::string("us-east-1") : region) + ".amazonaws.com";
+    std::string region = !o.region.empty()                      ? o.region
+                         : creds.ok() && !creds->region.empty() ? creds->region
+                                                                : "us-east-1";
+    o.endpoint = "https://s3." + region + ".amazonaws.com";
   }
   VDB_ASSIGN_OR_RETURN(auto s3, S3Store::Open(o));
   VDB_RETURN_IF_ERROR(s3->CheckBucket());
-  loc->object_store_ = std::move(s3);
+  return std::unique_ptr<ObjectStore>(std::move(s3));
+}
+
+StoreLocation::~StoreLocation() = default;
+
+Result<std::unique_ptr<StoreLocation>> StoreLocation::Open(const std::string &name,
+                                                           const RemoteArgs &args) {
+  std::unique_ptr<StoreLocation> loc(new StoreLocation());
+  if (IsS3Url(name)) {
+    VDB_ASSIGN_OR_RETURN(S3Url url, ParseS3Url(name));
+    VDB_ASSIGN_OR_RETURN(loc->object_store_, OpenBucket(url, args));
+    loc->remote_fs_ = std::make_unique<RemoteFs>(loc->object_store_.get());
+    loc->fs_ = loc->remote_fs_.get();
+    loc->path_ = url.prefix;
+    loc->remote_ = true;
+    return loc;
+  }
+  loc->fs_ = DefaultFs();
+  loc->path_ = name;
+  auto config = ReadRemoteConfig(DefaultFs(), name);
+  if (!config.ok()) {
+    if (config.status().code() != Code::kNotFound) loc->problem_ = config.status().ToString();
+    return loc;
+  }
+  RemoteArgs a = args;
+  if (a.endpoint.empty()) a.endpoint = config->endpoint;
+  if (a.region.empty()) a.region = config->region;
+  S3Url url = ParseS3Url(config->location).value();
+  auto bucket = OpenBucket(url, a);
+  if (!bucket.ok()) {
+    loc->problem_ = "its bucket " + config->location + " cannot be read (" +
+                    bucket.status().ToString() + "): segments uploaded and removed here are gaps";
+    return loc;
+  }
+  loc->object_store_ = std::move(bucket).value();
   loc->remote_fs_ = std::make_unique<RemoteFs>(loc->object_store_.get());
-  loc->fs_ = loc->remote_fs_.get();
-  loc->path_ = url.prefix;
+  loc->tiered_fs_ =
+      std::make_unique<TieredFs>(DefaultFs(), loc->remote_fs_.get(), name, url.prefix);
+  loc->fs_ = loc->tiered_fs_.get();
   return loc;
 }
 

@@ -1,17 +1,18 @@
-// Where a command's STORE argument points: a directory on this machine, or
-// a store in an S3-compatible bucket, "s3://BUCKET/PREFIX" (read-only; the
-// layout `vdb upload` writes, FORMAT.md "Object storage").
+// Where a store is: a directory on this machine, a store in an S3-compatible
+// bucket ("s3://BUCKET/PREFIX", read-only: the layout `vdb upload` and
+// vdbsink's uploader write, FORMAT.md "Object storage"), or a directory
+// whose older segments live only in its bucket (its remote.json names the
+// bucket; the Fs then reads a file locally, else from the bucket: TieredFs).
 //
-// For s3://, the endpoint comes from --endpoint or, as for the AWS CLI,
-// AWS_ENDPOINT_URL (else AWS S3 in the region's endpoint), the region from
-// --region or the credentials' lookup, and the credentials from the
-// environment or an AWS credentials file (remote/credentials.h) — never from
-// the command line, where `ps` and shell histories would show them.
+// For a bucket, the endpoint comes from RemoteArgs (--endpoint, a property),
+// else remote.json, else AWS_ENDPOINT_URL as for the AWS CLI, else AWS S3 in
+// the region; the credentials from the environment or an AWS credentials
+// file (credentials.h) — never from a command line, property or remote.json,
+// where `ps`, shell histories and logs would show them.
 //
 // Used by the vdb tool (STORE arguments) and vdbsrc (its location).
-//
-// Thread rules: a StoreLocation is used by one thread; it owns the
-// connection pool and the Fs that `fs` points to.
+// Thread rules: a StoreLocation is a value used by one thread at a time; the
+// Fs it gives is thread-safe and lives as long as it does.
 #pragma once
 
 #include <memory>
@@ -28,32 +29,49 @@ struct S3Url {
 };
 // "s3://BUCKET/PREFIX" (PREFIX: one or more path segments, no trailing '/').
 bool IsS3Url(const std::string &s);
-vdb::Result<S3Url> ParseS3Url(const std::string &s);
+Result<S3Url> ParseS3Url(const std::string &s);
 
 struct RemoteArgs {
-  std::string endpoint;  // --endpoint (empty: AWS_ENDPOINT_URL, else AWS)
-  std::string region;    // --region (empty: the credentials' lookup)
+  std::string endpoint;  // empty: remote.json's, else AWS_ENDPOINT_URL, else AWS
+  std::string region;    // empty: remote.json's, else the credentials' lookup
 };
+
+// STORE/remote.json: the bucket of a local store (FORMAT.md).
+struct RemoteConfig {
+  std::string location;  // s3://BUCKET/PREFIX
+  std::string endpoint, region;
+};
+// kNotFound when the store has none; kCorrupt when it is not one (named).
+Result<RemoteConfig> ReadRemoteConfig(Fs *fs, const std::string &store);
+Status WriteRemoteConfig(Fs *fs, const std::string &store, const RemoteConfig &config);
+
+// Opens the bucket of `url` (checked: it exists, the credentials work).
+Result<std::unique_ptr<ObjectStore>> OpenBucket(const S3Url &url, const RemoteArgs &args);
 
 class StoreLocation {
  public:
-  // A directory (DefaultFs) or s3://...: opens the bucket and checks that it
-  // exists and takes the credentials.
-  static vdb::Result<std::unique_ptr<StoreLocation>> Open(const std::string &name,
-                                                          const RemoteArgs &args);
-  vdb::Fs *fs() const { return fs_; }
+  // A directory (with its bucket if remote.json names one) or s3://...
+  // A directory whose bucket cannot be opened is opened alone: problem()
+  // says why (its uploaded-only segments then play as gaps).
+  static Result<std::unique_ptr<StoreLocation>> Open(const std::string &name,
+                                                     const RemoteArgs &args);
+  ~StoreLocation();
+  Fs *fs() const { return fs_; }
   // The store's path on fs(): the directory, or the bucket's PREFIX.
   const std::string &path() const { return path_; }
-  // The bucket (null for a directory).
+  // The bucket (null for a directory without one).
   ObjectStore *object_store() const { return object_store_.get(); }
-  bool remote() const { return object_store_ != nullptr; }
+  // True for s3://BUCKET/PREFIX (nothing local).
+  bool remote() const { return remote_; }
+  const std::string &problem() const { return problem_; }
 
  private:
   StoreLocation() = default;
-  vdb::Fs *fs_ = nullptr;
-  std::string path_;
+  Fs *fs_ = nullptr;
+  std::string path_, problem_;
+  bool remote_ = false;
   std::unique_ptr<ObjectStore> object_store_;
-  std::unique_ptr<vdb::Fs> remote_fs_;
+  std::unique_ptr<Fs> remote_fs_, tiered_fs_;
 };
 
 }  // namespace vdb::remote

@@ -2,8 +2,6 @@
 #include "uploader.h"
 
 #include <algorithm>
-#include <map>
-#include <set>
 
 #include "catalog.h"
 #include "format.h"
@@ -33,82 +31,132 @@ Status EnsureRemoteStore(ObjectStore *store, const std::string &prefix) {
   return store->Put(key, marker.data(), marker.size()).status();
 }
 
+StreamUploader::StreamUploader(ObjectStore *store, std::string prefix, Fs *fs,
+                               std::string local_store, std::string stream)
+    : store_(store),
+      prefix_(std::move(prefix)),
+      local_store_(std::move(local_store)),
+      stream_(std::move(stream)),
+      fs_(fs) {}
+
+Status StreamUploader::Learn() {
+  const std::string remote_dir = RemoteKey(prefix_, stream_);
+  RemoteFs rfs(store_);
+  VDB_ASSIGN_OR_RETURN(Catalog remote, Catalog::Load(&rfs, remote_dir));
+  VDB_ASSIGN_OR_RETURN(auto listed, ListAll(store_, remote_dir + "/", kMaxListedObjects));
+  VDB_ASSIGN_OR_RETURN(auto uploads, store_->ListMultipartUploads(remote_dir + "/"));
+  in_bucket_.clear();
+  for (const SegmentInfo &s : remote.segments()) in_bucket_[s.id] = s;
+  max_id_ = remote.max_id();
+  listed_.clear();
+  for (const ObjectEntry &o : listed) listed_[o.key] = o.size;
+  unfinished_.clear();
+  for (const UploadEntry &u : uploads) unfinished_[u.key] = u.upload_id;
+  learned_ = true;
+  return Status::Ok();
+}
+
+Result<bool> StreamUploader::UploadSegment(const SegmentInfo &seg,
+                                           const StreamUploadOptions &options,
+                                           StreamUploadReport *report) {
+  bool sent = false;
+  const std::string frames = FramesPath(stream_, seg.id), meta = MetaPath(stream_, seg.id);
+  // The metadata last: its object says the others are whole.
+  for (const std::string &rel : {frames, IndexPath(stream_, seg.id), meta}) {
+    auto opened = fs_->Open(JoinPath(local_store_, rel), OpenMode::kRead);
+    if (!opened.ok()) {
+      // A sealed segment may lack its index (readers scan the frames).
+      if (opened.status().code() == Code::kNotFound && rel != frames && rel != meta) continue;
+      return opened.status();
+    }
+    std::unique_ptr<File> file = std::move(opened).value();
+    VDB_ASSIGN_OR_RETURN(uint64_t size, file->Size());
+    std::string key = RemoteKey(prefix_, rel);
+    auto have = listed_.find(key);
+    if (have == listed_.end()) {  // not in the first listing: ask
+      auto head = store_->Head(key);
+      if (head.ok()) have = listed_.emplace(key, head->size).first;
+      if (!head.ok() && head.status().code() != Code::kNotFound) return head.status();
+    }
+    if (have != listed_.end() && have->second == size) continue;
+    auto resume = unfinished_.find(key);
+    VDB_ASSIGN_OR_RETURN(UploadResult up,
+                         UploadFile(store_, key, file.get(), 0, size, options.parts,
+                                    resume == unfinished_.end() ? std::string() : resume->second));
+    if (resume != unfinished_.end()) unfinished_.erase(resume);
+    if (up.meta.size != size)
+      return Status(Code::kCorrupt, store_->Describe(key) + " holds " +
+                                        std::to_string(up.meta.size) + " bytes after upload, " +
+                                        std::to_string(size) + " sent");
+    listed_[key] = size;
+    report->bytes_sent += up.bytes_sent;
+    report->parts_reused += up.parts_reused;
+    sent = true;
+  }
+  return sent;
+}
+
+Status StreamUploader::WriteCatalog(StreamUploadReport *report) {
+  std::vector<SegmentInfo> segs;
+  segs.reserve(in_bucket_.size());
+  for (auto &[id, s] : in_bucket_) segs.push_back(s);
+  if (segs.empty()) return Status::Ok();
+  max_id_ = std::max(max_id_, segs.back().id);
+  std::string bytes = CatalogFile::Encode(segs, max_id_);
+  std::string key = Catalog::Path(RemoteKey(prefix_, stream_));
+  VDB_RETURN_IF_ERROR(store_->Put(key, bytes.data(), bytes.size()).status());
+  report->bytes_sent += bytes.size();
+  return Status::Ok();
+}
+
+Result<StreamUploadReport> StreamUploader::Pass(const StreamUploadOptions &options) {
+  StreamUploadReport report;
+  report.stream = stream_;
+  if (!learned_) VDB_RETURN_IF_ERROR(Learn());
+  VDB_ASSIGN_OR_RETURN(Catalog local, Catalog::Load(fs_, JoinPath(local_store_, stream_)));
+
+  std::vector<uint64_t> to_mark;  // listed by the bucket, not yet marked here
+  Status failed;
+  for (const SegmentInfo &seg : local.segments()) {
+    if (!seg.sealed() || seg.in_bucket() || !seg.local()) continue;
+    if (in_bucket_.count(seg.id)) {
+      report.segments_present++;
+      to_mark.push_back(seg.id);
+      continue;
+    }
+    auto sent = UploadSegment(seg, options, &report);
+    if (!sent.ok()) {
+      failed = sent.status();
+      break;
+    }
+    (sent.value() ? report.segments_sent : report.segments_present)++;
+    SegmentInfo listed = seg;
+    listed.placement = 0;  // in the bucket's store, its files are where they belong
+    in_bucket_[seg.id] = listed;
+    report.confirmed_ids.push_back(seg.id);
+    to_mark.push_back(seg.id);
+    if (options.on_segment) options.on_segment(seg.id, seg.bytes);
+  }
+  // What was confirmed before a failure is listed and marked all the same.
+  if (!report.confirmed_ids.empty()) {
+    Status st = WriteCatalog(&report);
+    if (!st.ok()) return failed.ok() ? st : failed;
+  }
+  report.remote_segments = in_bucket_.size();
+  if (options.on_confirmed)
+    for (uint64_t id : to_mark) {
+      Status st = options.on_confirmed(id);
+      if (!st.ok()) return failed.ok() ? st : failed;
+    }
+  if (!failed.ok()) return failed;
+  return report;
+}
+
 Result<StreamUploadReport> UploadStream(ObjectStore *store, const std::string &prefix, Fs *fs,
                                         const std::string &local_store, const std::string &stream,
                                         const StreamUploadOptions &options) {
-  StreamUploadReport report;
-  report.stream = stream;
-  const std::string dir = JoinPath(local_store, stream);
-  const std::string remote_dir = RemoteKey(prefix, stream);
-  VDB_ASSIGN_OR_RETURN(Catalog local, Catalog::Load(fs, dir));
-
-  RemoteFs rfs(store);
-  VDB_ASSIGN_OR_RETURN(Catalog remote, Catalog::Load(&rfs, remote_dir));
-  std::map<std::string, uint64_t> sizes;  // key -> size of what the bucket holds
-  VDB_ASSIGN_OR_RETURN(auto listed, ListAll(store, remote_dir + "/", kMaxListedObjects));
-  for (const ObjectEntry &o : listed) sizes[o.key] = o.size;
-  std::map<std::string, std::string> unfinished;  // key -> upload id of a killed pass
-  VDB_ASSIGN_OR_RETURN(auto uploads, store->ListMultipartUploads(remote_dir + "/"));
-  for (const UploadEntry &u : uploads) unfinished[u.key] = u.upload_id;
-
-  std::map<uint64_t, SegmentInfo> in_bucket;
-  for (const SegmentInfo &s : remote.segments()) in_bucket[s.id] = s;
-  const size_t listed_before = in_bucket.size();
-
-  for (const SegmentInfo &seg : local.segments()) {
-    if (!seg.sealed()) continue;
-    bool sent = false;
-    // The metadata last: its object says the others are whole.
-    for (const std::string &rel :
-         {FramesPath(stream, seg.id), IndexPath(stream, seg.id), MetaPath(stream, seg.id)}) {
-      std::string path = JoinPath(local_store, rel);
-      auto opened = fs->Open(path, OpenMode::kRead);
-      if (!opened.ok()) {
-        // A sealed segment may lack its index (readers scan the frames).
-        if (opened.status().code() == Code::kNotFound && rel != FramesPath(stream, seg.id) &&
-            rel != MetaPath(stream, seg.id))
-          continue;
-        return opened.status();
-      }
-      std::unique_ptr<File> file = std::move(opened).value();
-      VDB_ASSIGN_OR_RETURN(uint64_t size, file->Size());
-      std::string key = RemoteKey(prefix, rel);
-      auto have = sizes.find(key);
-      if (have != sizes.end() && have->second == size) continue;
-      auto resume = unfinished.find(key);
-      VDB_ASSIGN_OR_RETURN(UploadResult up,
-                           UploadFile(store, key, file.get(), 0, size, options.parts,
-                                      resume == unfinished.end() ? std::string() : resume->second));
-      if (up.meta.size != size)
-        return Status(Code::kCorrupt, store->Describe(key) + " holds " +
-                                          std::to_string(up.meta.size) + " bytes after upload, " +
-                                          std::to_string(size) + " sent");
-      sizes[key] = size;
-      report.bytes_sent += up.bytes_sent;
-      report.parts_reused += up.parts_reused;
-      sent = true;
-    }
-    if (sent)
-      report.segments_sent++;
-    else
-      report.segments_present++;
-    if (sent || !in_bucket.count(seg.id)) report.uploaded_ids.push_back(seg.id);
-    in_bucket[seg.id] = seg;
-    if (options.on_segment) options.on_segment(seg.id, seg.bytes);
-  }
-
-  report.remote_segments = in_bucket.size();
-  bool changed =
-      in_bucket.size() != listed_before || !report.uploaded_ids.empty() || remote.valid_size() == 0;
-  if (changed && !in_bucket.empty()) {
-    std::vector<SegmentInfo> segs;
-    segs.reserve(in_bucket.size());
-    for (auto &[id, s] : in_bucket) segs.push_back(s);
-    std::string bytes = CatalogFile::Encode(segs, std::max(remote.max_id(), segs.back().id));
-    VDB_RETURN_IF_ERROR(store->Put(Catalog::Path(remote_dir), bytes.data(), bytes.size()).status());
-    report.bytes_sent += bytes.size();
-  }
-  return report;
+  StreamUploader u(store, prefix, fs, local_store, stream);
+  return u.Pass(options);
 }
 
 }  // namespace vdb::remote

@@ -32,6 +32,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -48,13 +49,17 @@ struct StreamUploadReport {
   int parts_reused = 0;          // multipart parts an earlier, interrupted pass had sent
   uint64_t bytes_sent = 0;       // payload bytes sent (catalog included)
   uint64_t remote_segments = 0;  // segments in the bucket's catalog after the pass
-  std::vector<uint64_t> uploaded_ids;  // ids now confirmed whole in the bucket
+  std::vector<uint64_t> confirmed_ids;  // segments newly confirmed in the bucket
 };
 
 struct StreamUploadOptions {
   UploadOptions parts;
-  // Called after each segment is confirmed whole in the bucket (its id), for
-  // progress; may be empty.
+  // Called with each segment confirmed whole in the bucket and listed by
+  // the bucket's catalog, in id order, after that catalog is written: the
+  // recorder notes it in its own catalog (Writer::MarkInBucket). An error
+  // stops the pass. May be empty.
+  std::function<Status(uint64_t id)> on_confirmed;
+  // Called after each segment's objects are in the bucket (progress).
   std::function<void(uint64_t id, uint64_t bytes)> on_segment;
 };
 
@@ -64,9 +69,38 @@ std::string RemoteKey(const std::string &prefix, const std::string &relative);
 // Writes PREFIX/vdb-store.json if the bucket lacks it.
 Status EnsureRemoteStore(ObjectStore *store, const std::string &prefix);
 
-// Uploads the sealed segments of local STORE/stream that the bucket lacks,
-// then the bucket's catalog of the stream. Errors: the first failure stops
-// the pass (what was confirmed before it stays confirmed and listed).
+// Uploads one stream, pass after pass. The first pass learns what the bucket
+// holds (its catalog, one listing of the stream's objects, unfinished
+// multipart uploads); later passes send what was sealed since, a HEAD per
+// file making each idempotent. Segments the local catalog already marks
+// IN_BUCKET are skipped without a request; segments the bucket's catalog
+// lists but the local one does not mark are confirmed again (on_confirmed)
+// without being sent.
+class StreamUploader {
+ public:
+  StreamUploader(ObjectStore *store, std::string prefix, Fs *fs, std::string local_store,
+                 std::string stream);
+  // Errors: the first failure stops the pass; what was confirmed before it
+  // stays confirmed and listed, and the next pass goes on from there.
+  Result<StreamUploadReport> Pass(const StreamUploadOptions &options = {});
+
+ private:
+  Status Learn();
+  Result<bool> UploadSegment(const SegmentInfo &seg, const StreamUploadOptions &options,
+                             StreamUploadReport *report);
+  Status WriteCatalog(StreamUploadReport *report);
+
+  ObjectStore *const store_;
+  const std::string prefix_, local_store_, stream_;
+  Fs *const fs_;
+  bool learned_ = false;
+  std::map<uint64_t, SegmentInfo> in_bucket_;  // the bucket's catalog
+  uint64_t max_id_ = 0;
+  std::map<std::string, uint64_t> listed_;         // first pass: key -> size
+  std::map<std::string, std::string> unfinished_;  // key -> upload id
+};
+
+// One pass of a new StreamUploader (`vdb upload`).
 Result<StreamUploadReport> UploadStream(ObjectStore *store, const std::string &prefix, Fs *fs,
                                         const std::string &local_store, const std::string &stream,
                                         const StreamUploadOptions &options = {});

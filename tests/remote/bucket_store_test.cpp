@@ -10,7 +10,9 @@
 #include "mem_object_store.h"
 #include "play_cursor.h"
 #include "remote_fs.h"
+#include "retention.h"
 #include "store.h"
+#include "tiered_fs.h"
 #include "uploader.h"
 #include "verify.h"
 
@@ -267,6 +269,44 @@ TEST_F(BucketStoreTest, TheBucketIsReadOnlyThroughRemoteFs) {
   EXPECT_EQ(Writer::Open(&rfs_, kPrefix, "cam", {}, nullptr).status().code(), Code::kUnsupported);
   EXPECT_EQ(rfs_.Open("site1/../etc/passwd", OpenMode::kRead).status().code(),
             Code::kInvalidArgument);
+}
+
+TEST_F(BucketStoreTest, ARecorderMarksWhatTheBucketHoldsEvictsItAndStillPlaysItAll) {
+  auto frames = Record(8, /*close=*/false);  // recording goes on: segment 8 is open
+  StreamUploader uploader(&bucket_, kPrefix, &fs_, kStore, "cam");
+  ASSERT_TRUE(EnsureRemoteStore(&bucket_, kPrefix).ok());
+  StreamUploadOptions o;
+  o.on_confirmed = [&](uint64_t id) { return writer_->MarkInBucket(id); };
+  auto pass = uploader.Pass(o);
+  ASSERT_TRUE(pass.ok()) << pass.status().ToString();
+  EXPECT_EQ(pass->confirmed_ids.size(), 7u);
+  for (const SegmentInfo &s : writer_->segments()) EXPECT_EQ(s.in_bucket(), s.sealed()) << s.id;
+  bucket_.ResetCounters();
+  auto idle = uploader.Pass(o);  // nothing new: not a single request
+  ASSERT_TRUE(idle.ok());
+  EXPECT_EQ(bucket_.calls(), 0u);
+
+  RetentionPolicy p;
+  p.max_total_bytes = 1;  // as little local footage as possible
+  p.bucket_first = true;
+  auto evicted = writer_->ApplyRetention(p, 0);
+  ASSERT_TRUE(evicted.ok()) << evicted.status().ToString();
+  EXPECT_EQ(evicted.value(), 7u);
+  EXPECT_FALSE(fs_.Exists("/local/cam/000000000001.vdbf"));
+
+  ASSERT_TRUE(writer_->Flush().ok());  // the open segment's frames, to the file
+  // The recorder's store, read locally where it can and from the bucket
+  // where only the bucket has it: every frame, in order.
+  TieredFs tiered(&fs_, &rfs_, kStore, kPrefix);
+  auto r = Reader::Open(&tiered, kStore, "cam");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ((*r)->segments().size(), 8u);
+  EXPECT_TRUE(test::SameFrames(test::ReadAll(r->get()), frames));
+  // Without the bucket, the evicted segments cannot be read: never silently.
+  auto local_only = Reader::Open(&fs_, kStore, "cam");
+  ASSERT_TRUE(local_only.ok());
+  EXPECT_FALSE((*local_only)->Segment(0).ok());
+  writer_.reset();
 }
 
 }  // namespace
