@@ -90,11 +90,11 @@ Result<ExportPlan> PlanExport(Reader *reader, const std::vector<TrackMeta> &trac
   if (t.empty()) return Invalid("the stream holds no recording");
   const Run &first = t.runs().front(), &last = t.runs().back();
   if (from_utc && last.utc_end && from_utc >= last.utc_end)
-    return Invalid("the range starts after the end of the recording (" + std::to_string(last.utc_end) +
-                   " ns UTC)");
+    return Invalid("the range starts after the end of the recording (" +
+                   std::to_string(last.utc_end) + " ns UTC)");
   if (to_utc && first.utc_start && to_utc <= first.utc_start)
-    return Invalid("the range ends before the start of the recording (" + std::to_string(first.utc_start) +
-                   " ns UTC)");
+    return Invalid("the range ends before the start of the recording (" +
+                   std::to_string(first.utc_start) + " ns UTC)");
   uint64_t from_pts = from_utc ? t.UtcToPts(from_utc) : t.start_pts();
   p.stop_pts = to_utc ? t.UtcToPts(to_utc) : kNoTime;
   if (p.stop_pts != kNoTime && p.stop_pts <= from_pts)

@@ -1,7 +1,7 @@
 #include "hls_playlist.h"
 
-#include <cinttypes>
 #include <algorithm>
+#include <cinttypes>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -50,8 +50,8 @@ Result<std::string> BuildHlsPlaylist(const std::vector<SegmentInfo> &segments,
       if (end <= o.from_utc || s.utc_start >= o.to_utc) continue;
       if (listed.size() == o.max_segments)
         return Status(Code::kInvalidArgument, "the range holds more than " +
-                                       std::to_string(o.max_segments) +
-                                       " segments: ask for a shorter one");
+                                                  std::to_string(o.max_segments) +
+                                                  " segments: ask for a shorter one");
       listed.push_back(&s);
     }
   }
@@ -77,9 +77,8 @@ Result<std::string> BuildHlsPlaylist(const std::vector<SegmentInfo> &segments,
     const SegmentInfo *s = listed[i];
     if (prev && Timeline::IsGap(*prev, *s, o.gap_tolerance)) out += "#EXT-X-DISCONTINUITY\n";
     if (s->utc_start) out += "#EXT-X-PROGRAM-DATE-TIME:" + FormatUtc(s->utc_start) + "\n";
-    std::snprintf(line, sizeof line, "#EXTINF:%.3f,\n%s%" PRIu64 "%s\n",
-                  durations[i], o.uri_prefix.c_str(), s->id,
-                  o.uri_suffix.c_str());
+    std::snprintf(line, sizeof line, "#EXTINF:%.3f,\n%s%" PRIu64 "%s\n", durations[i],
+                  o.uri_prefix.c_str(), s->id, o.uri_suffix.c_str());
     out += line;
     prev = s;
   }

@@ -130,7 +130,9 @@ Result<StreamCheck> VerifyStream(Fs *fs, const std::string &store, const std::st
   for (const auto &s : segs) {
     listed.insert(s.id);
     out.segments++;
-    if (!frame_ids.count(s.id)) {
+    // A segment only in the bucket is checked through `fs` (TieredFs reads
+    // it from there); a local one must have its frame file here.
+    if (s.local() && !frame_ids.count(s.id)) {
       if (!cat.ok() || still_listed(s.id))
         out.problems.push_back({s.id, "listed in the catalog but its frame file is missing"});
     } else if (!s.sealed() && s.id != segs.back().id) {

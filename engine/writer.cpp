@@ -256,8 +256,8 @@ Status Writer::Repair(RecoveryReport *report) {
   EventDispatch dispatch(this);  // after the lock is released
   std::lock_guard<std::mutex> l(mu_);
   std::vector<SegmentInfo> sealed;
-  for (const auto &s : catalog_.segments())
-    if (s.sealed() && (!seg_ || s.id != seg_->meta().info.id)) sealed.push_back(s);
+  for (const auto &s : catalog_.segments())  // a segment only in the bucket has nothing here
+    if (s.sealed() && s.local() && (!seg_ || s.id != seg_->meta().info.id)) sealed.push_back(s);
   for (const auto &s : sealed) {
     SegmentCheck check = CheckSegment(fs_, dir_, s);
     if (check.problems.empty()) continue;

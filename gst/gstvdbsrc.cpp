@@ -245,6 +245,10 @@ static gboolean add_tracks(GstVdbSrc *self) {
       c.where = std::move(where).value();
     else
       c.open_error = where.status().ToString();
+    if (c.where && !c.where->problem().empty())
+      GST_ELEMENT_WARNING(self, RESOURCE, OPEN_READ,
+                          ("Store '%s' is read without its bucket", c.location.c_str()),
+                          ("%s", c.where->problem().c_str()));
   }
   std::unique_ptr<vdb::Reader> reader;
   std::vector<vdb::TrackMeta> tracks = stream_tracks(c, &reader);

@@ -61,7 +61,8 @@ GstElement *BuildRemux(const RemuxRequest &req, GstElement *sink, std::string *e
   // vdbsrc has a pad per track from READY on.
   if (gst_element_set_state(src, GST_STATE_READY) == GST_STATE_CHANGE_FAILURE)
     return fail("cannot open stream '" + req.stream + "'");
-  if (sink && !gst_element_link(mux, sink)) return fail("cannot link " + req.muxer + " to its sink");
+  if (sink && !gst_element_link(mux, sink))
+    return fail("cannot link " + req.muxer + " to its sink");
   for (const vdb::TrackMeta &t : req.tracks) {
     std::string pad = vdb::TrackPadName(t.track);
     GstElement *from = src;

@@ -12,8 +12,10 @@ using nlohmann::json;
 
 json StreamInfo(Reader *r, const std::string &name) {
   const auto &segs = r->segments();
-  uint64_t frames = 0, bytes = 0, live_end = kNoTime;
+  uint64_t frames = 0, bytes = 0, live_end = kNoTime, in_bucket = 0, bucket_only = 0;
   for (const SegmentInfo &s : segs) {
+    in_bucket += s.in_bucket();
+    bucket_only += !s.local();
     if (s.sealed()) {
       frames += s.frames;
       bytes += s.bytes;
@@ -61,6 +63,8 @@ json StreamInfo(Reader *r, const std::string &name) {
               {"frames", frames},
               {"bytes", bytes},
               {"open", !segs.empty() && !segs.back().sealed()},
+              {"in_bucket", in_bucket},
+              {"bucket_only", bucket_only},
               {"duration", t.duration()},
               {"ranges", ranges},
               {"caps", codecs}};

@@ -8,6 +8,7 @@
 
 #include "store.h"
 #include "uploader.h"
+#include "writer.h"
 
 namespace vdbtool {
 
@@ -38,11 +39,21 @@ int Upload(const std::string &store, const std::string &to, const RemoteArgs &ar
     if (!found)
       return fail(vdb::Status(vdb::Code::kNotFound, "no stream '" + only_stream + "' in " + store));
   }
+  // The store's bucket, noted once; a store uploads to one bucket.
+  auto config = vdb::remote::ReadRemoteConfig(vdb::DefaultFs(), store);
+  if (config.ok() && config->location != to)
+    return fail(vdb::Status(vdb::Code::kInvalidArgument, store + " uploads to " + config->location +
+                                                             " (its remote.json), not " + to));
+  if (!config.ok() && config.status().code() != vdb::Code::kNotFound) return fail(config.status());
   auto loc = StoreLocation::Open(to, args);
   if (!loc.ok()) return fail(loc.status());
   vdb::remote::ObjectStore *bucket = (*loc)->object_store();
   st = vdb::remote::EnsureRemoteStore(bucket, url->prefix);
   if (!st.ok()) return fail(st);
+  if (!config.ok()) {
+    st = vdb::remote::WriteRemoteConfig(vdb::DefaultFs(), store, {to, args.endpoint, args.region});
+    if (!st.ok()) return fail(st);
+  }
 
   auto t0 = std::chrono::steady_clock::now();
   nlohmann::json out = nlohmann::json::array();
@@ -50,6 +61,13 @@ int Upload(const std::string &store, const std::string &to, const RemoteArgs &ar
   for (const auto &name : names.value()) {
     if (!only_stream.empty() && name != only_stream) continue;
     vdb::remote::StreamUploadOptions o;
+    // The stream's catalog notes what is in the bucket (then retention,
+    // `vdb prune`, frees only the local copies of those). A stream being
+    // recorded is uploaded all the same; its recorder notes it.
+    auto writer = vdb::Writer::Open(vdb::DefaultFs(), store, name, {}, nullptr);
+    bool busy = !writer.ok() && writer.status().code() == vdb::Code::kLocked;
+    if (!writer.ok() && !busy) return fail(writer.status());
+    if (writer.ok()) o.on_confirmed = [&](uint64_t id) { return (*writer)->MarkInBucket(id); };
     if (!as_json)
       o.on_segment = [&](uint64_t id, uint64_t bytes) {
         std::fprintf(stderr, "\r%s: segment %" PRIu64 " (%.1f MB) in the bucket   ", name.c_str(),
@@ -60,6 +78,7 @@ int Upload(const std::string &store, const std::string &to, const RemoteArgs &ar
     if (!r.ok()) return fail(r.status());
     total += r->bytes_sent;
     out.push_back({{"stream", name},
+                   {"busy", busy},
                    {"segments_sent", r->segments_sent},
                    {"segments_present", r->segments_present},
                    {"parts_reused", r->parts_reused},
@@ -70,6 +89,9 @@ int Upload(const std::string &store, const std::string &to, const RemoteArgs &ar
                   " in the bucket's catalog%s\n",
                   name.c_str(), r->segments_sent, r->segments_present, r->remote_segments,
                   r->parts_reused ? " (an interrupted upload resumed)" : "");
+    if (busy && !as_json)
+      std::printf("%s: being recorded: its catalog was not updated (its recorder does it)\n",
+                  name.c_str());
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (as_json)

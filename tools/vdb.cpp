@@ -92,6 +92,9 @@ int Info(Fs *fs, const std::string &store, bool as_json) {
         s["stream"].get<std::string>().c_str(), s["segments"].get<size_t>(),
         s["frames"].get<uint64_t>(), s["bytes"].get<uint64_t>() / 1e6,
         s["open"].get<bool>() ? " (last segment open: being written or not recovered)" : "");
+    if (s["in_bucket"].get<uint64_t>())
+      std::printf("  in the bucket: %" PRIu64 " segment(s), %" PRIu64 " of them only there\n",
+                  s["in_bucket"].get<uint64_t>(), s["bucket_only"].get<uint64_t>());
     for (const auto &tr : s["tracks"])
       std::printf("  track %s: %s  %s\n", tr["pad"].get<std::string>().c_str(),
                   tr["codec"].get<std::string>().c_str(), tr["caps"].get<std::string>().c_str());
@@ -201,12 +204,14 @@ bool ParseAge(const std::string &s, uint64_t *ns) {
 }
 
 // Deletes segments through the stream's writer lock (refused while recording).
+// A segment in the store's bucket loses only its local copy: it stays
+// listed and plays from the bucket (the bucket has its own retention).
 // `room`: what Writer::Open may delete first if the disk is too full to
 // recover (the same footage the command is deleting anyway).
 int Delete(const std::string &store, const std::vector<std::string> &streams,
            const std::function<bool(const SegmentInfo &)> &doomed, const RetentionPolicy &room,
            bool as_json) {
-  json deleted = json::array(), busy = json::array();
+  json deleted = json::array(), evicted = json::array(), busy = json::array();
   WriterOptions options;
   options.retention = room;
   for (const auto &name : streams) {
@@ -217,18 +222,22 @@ int Delete(const std::string &store, const std::vector<std::string> &streams,
     }
     if (!w.ok()) return Fail(w.status());
     for (const auto &s : (*w)->segments()) {
-      if (!s.sealed() || !doomed(s)) continue;
-      Status st = (*w)->DeleteSegment(s.id);
+      if (!s.sealed() || !s.local() || !doomed(s)) continue;
+      Status st = s.in_bucket() ? (*w)->EvictLocal(s.id) : (*w)->DeleteSegment(s.id);
       if (!st.ok()) return Fail(st);
-      deleted.push_back({{"stream", name}, {"segment", s.id}, {"bytes", s.bytes}});
-      if (!as_json) std::printf("deleted %s segment %" PRIu64 "\n", name.c_str(), s.id);
+      (s.in_bucket() ? evicted : deleted)
+          .push_back({{"stream", name}, {"segment", s.id}, {"bytes", s.bytes}});
+      if (!as_json)
+        std::printf("%s %s segment %" PRIu64 "\n",
+                    s.in_bucket() ? "removed the local copy of" : "deleted", name.c_str(), s.id);
     }
   }
   if (as_json)
-    std::printf("%s\n", Dump(json{{"deleted", deleted}, {"busy", busy}}, 2).c_str());
+    std::printf("%s\n",
+                Dump(json{{"deleted", deleted}, {"evicted", evicted}, {"busy", busy}}, 2).c_str());
   else
-    std::printf("%zu segment(s) deleted%s\n", deleted.size(),
-                busy.empty() ? "" : ", busy streams skipped");
+    std::printf("%zu segment(s) deleted, %zu kept only in the bucket%s\n", deleted.size(),
+                evicted.size(), busy.empty() ? "" : ", busy streams skipped");
   return busy.empty() ? 0 : 1;
 }
 
@@ -286,6 +295,8 @@ int main(int argc, char **argv) {
   if (cmd == "info" || cmd == "verify") {
     auto loc = vdb::remote::StoreLocation::Open(store, remote);
     if (!loc.ok()) return Fail(loc.status());
+    if (!(*loc)->problem().empty())
+      std::fprintf(stderr, "vdb: warning: %s: %s\n", store.c_str(), (*loc)->problem().c_str());
     return cmd == "info" ? Info((*loc)->fs(), (*loc)->path(), as_json)
                          : Verify((*loc)->fs(), (*loc)->path(), as_json);
   }

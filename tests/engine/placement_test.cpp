@@ -72,6 +72,11 @@ TEST(Placement, EvictingRemovesTheLocalFilesAndKeepsTheSegmentListed) {
   auto r = OpenReader(&fs, "/s");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->segments().size(), 6u);
+  // Repair leaves it alone: nothing of it is here to repair.
+  RecoveryReport repaired;
+  ASSERT_TRUE(w->Repair(&repaired).ok());
+  EXPECT_TRUE(repaired.segments.empty());
+  EXPECT_EQ(w->segments().size(), 6u);
 }
 
 TEST(Placement, AnEvictionCutByACrashIsFinishedAtTheNextOpen) {
