@@ -104,6 +104,10 @@ class ObjectStore {
 
   // "s3://bucket/key at http://host:port", for messages (never credentials).
   virtual std::string Describe(const std::string &key) const = 0;
+  // Makes calls in flight and later ones fail soon (kIo, ECANCELED) instead
+  // of running to their timeouts; for shutting down. Cannot be undone. A
+  // store without network (MemObjectStore) ignores it.
+  virtual void Cancel() {}
 
   // Writes the whole object `key` (replacing any) from memory. Returns the
   // new object's size and ETag.

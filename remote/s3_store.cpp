@@ -72,6 +72,11 @@ struct S3Store::Reply {
 
 namespace {
 
+// Aborts a transfer once S3Store::Cancel() was called.
+int OnProgress(void *cancelled, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<std::atomic<bool> *>(cancelled)->load() ? 1 : 0;
+}
+
 // What one attempt's callbacks share.
 struct Transfer {
   const S3Store::Request *req = nullptr;
@@ -302,6 +307,10 @@ Result<S3Store::Reply> S3Store::Perform(const Request &req) {
         curl_slist_append(headers, (std::string("Content-Type: ") + req.content_type).c_str());
   Status failure;
   for (int attempt = 1;; attempt++) {
+    if (cancelled_) {
+      failure = Status(Code::kIo, What(req.op, req.key) + ": cancelled", ECANCELED);
+      break;
+    }
     reply = Reply();
     reply.attempts = attempt;
     if (req.sink == Request::Sink::kString) req.out_string->clear();
@@ -334,6 +343,9 @@ Result<S3Store::Reply> S3Store::Perform(const Request &req) {
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, OnBody);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
     curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 256L << 10);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);  // for Cancel()
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, OnProgress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &cancelled_);
     const std::string method = req.method;
     if (method == "HEAD") {
       curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
@@ -424,6 +436,9 @@ Result<S3Store::Reply> S3Store::Perform(const Request &req) {
                      os_err ? int(os_err) : ECONNRESET);
           retry = true;
           break;
+        case CURLE_ABORTED_BY_CALLBACK:
+          failure = Status(Code::kIo, what + ": cancelled", ECANCELED);
+          break;
         case CURLE_COULDNT_RESOLVE_HOST:
           failure = Status(Code::kIo, what + ": cannot resolve the server's host name" + detail,
                            EHOSTUNREACH);
@@ -446,7 +461,9 @@ Result<S3Store::Reply> S3Store::Perform(const Request &req) {
       static thread_local std::mt19937 jitter(std::random_device{}());
       delay = delay / 2 + int64_t(jitter() % uint32_t(delay / 2 + 1));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+    // In slices: Cancel() ends the wait too.
+    for (int64_t slept = 0; slept < delay && !cancelled_; slept += 20)
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(20, delay - slept)));
   }
   curl_slist_free_all(headers);
   ReleaseHandle(h);

@@ -83,6 +83,10 @@ class S3Store : public ObjectStore {
     uint64_t bytes_received = 0;  // response bodies
   };
   Stats stats() const;
+  // Makes every request in flight fail at once, and every later one without
+  // being sent (kIo, ECANCELED): how a recorder stops its uploads without
+  // waiting for timeouts. Thread-safe; cannot be undone.
+  void Cancel() override { cancelled_ = true; }
 
   std::string Describe(const std::string &key) const override;
   Result<ObjectMeta> Put(const std::string &key, const void *data, size_t size) override;
@@ -127,6 +131,7 @@ class S3Store : public ObjectStore {
   const std::string sigv4_;  // "aws:amz:REGION:s3"
   std::mutex pool_mu_;
   std::vector<void *> idle_;  // CURL*, not declared here: no libcurl in this header
+  std::atomic<bool> cancelled_{false};
   std::atomic<uint64_t> requests_{0}, retries_{0}, bytes_sent_{0}, bytes_received_{0};
 };
 

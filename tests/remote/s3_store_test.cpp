@@ -638,6 +638,29 @@ TEST(S3Store, StalledServerTimesOutInsteadOfHanging) {
   EXPECT_LT(took, 8.0);
 }
 
+TEST(S3Store, CancelEndsACallStuckOnAStalledServerAtOnce) {
+  StalledServer stalled;
+  S3Options o = Options();
+  o.endpoint = "http://127.0.0.1:" + std::to_string(stalled.port());
+  o.stall_timeout_s = 30;  // would take 2 minutes with the retries
+  auto s = OpenStore(o);
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    s->Cancel();
+  });
+  auto t0 = Clock::now();
+  auto head = s->Head("stall/x");
+  double took = Since(t0);
+  canceller.join();
+  ASSERT_EQ(head.status().code(), Code::kIo) << head.status().ToString();
+  EXPECT_EQ(head.status().err(), ECANCELED) << head.status().ToString();
+  EXPECT_LT(took, 5.0);
+  // Later calls fail without a request.
+  uint64_t before = s->stats().requests;
+  EXPECT_EQ(s->Head("stall/y").status().err(), ECANCELED);
+  EXPECT_EQ(s->stats().requests, before);
+}
+
 TEST(S3Store, ServerErrorsAreRetriedWithBackoff) {
   // Two 503 SlowDown answers, then a HEAD answer: the call succeeds.
   ScriptedServer server({Answer503(), Answer503(),

@@ -1,0 +1,81 @@
+// UploadWorker: a recorder's uploads, on a thread of their own, so that
+// nothing in the streaming path ever waits for the network. A pass
+// (StreamUploader::Pass) runs when kicked (a segment was sealed) and every
+// `period` anyway; a failed pass is retried after a backoff that doubles up
+// to `backoff_max` (the server down for hours costs a request a minute), and
+// nothing local is lost meanwhile: segments stay on disk until they are
+// confirmed in the bucket (retention with bucket_first).
+//
+// The bucket is opened on the thread (opening checks it over the network);
+// until it opens, every pass tries again, as after any failure.
+//
+// Callbacks run on the worker's thread, with no lock of the worker held:
+// `confirmed` notes a segment in the recorder's catalog
+// (Writer::MarkInBucket), `failing` is called once when uploads start
+// failing (with why), `recovered` once when they work again, `uploaded`
+// after each pass that confirmed segments.
+//
+// Thread rules: Start/Stop from one thread; Kick from any thread while
+// started. Stop cancels a request in flight (ObjectStore::Cancel) and
+// returns at once after it: a recorder stops without waiting for timeouts.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "store_location.h"
+#include "uploader.h"
+
+namespace vdb::remote {
+
+class UploadWorker {
+ public:
+  struct Options {
+    std::string location;  // s3://BUCKET/PREFIX
+    RemoteArgs args;
+    Fs *fs = nullptr;  // the local store's (not owned)
+    std::string local_store, stream;
+    std::chrono::milliseconds period{30000};
+    std::chrono::milliseconds backoff_initial{1000}, backoff_max{60000};
+    StreamUploadOptions upload;  // parts; on_confirmed is set from Callbacks
+    // Opens the bucket (tests hand in a MemObjectStore); default: OpenBucket.
+    std::function<Result<std::unique_ptr<ObjectStore>>()> open;
+  };
+  struct Callbacks {
+    std::function<Status(uint64_t id)> confirmed;
+    std::function<void(const Status &why)> failing;
+    std::function<void()> recovered;
+    std::function<void(const StreamUploadReport &)> uploaded;
+  };
+
+  UploadWorker() = default;
+  UploadWorker(const UploadWorker &) = delete;
+  UploadWorker &operator=(const UploadWorker &) = delete;
+  ~UploadWorker() { Stop(); }
+
+  void Start(Options options, Callbacks callbacks);
+  void Stop();
+  void Kick();
+  // Passes finished (successful or not), for tests.
+  uint64_t passes() const;
+
+ private:
+  void Loop();
+  Status RunPass(std::unique_ptr<StreamUploader> *uploader);
+
+  Options o_;
+  Callbacks cb_;
+  std::thread thread_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false, kick_ = false;
+  uint64_t passes_ = 0;
+  std::unique_ptr<ObjectStore> store_;  // created and used on the thread; Cancel from Stop
+};
+
+}  // namespace vdb::remote
