@@ -30,13 +30,30 @@
  *     r. ! rtppcmadepay ! rec.audio_0
  * gst-launch-1.0 -e videotestsrc is-live=true ! x264enc tune=zerolatency ! rec.video \
  *     audiotestsrc is-live=true ! opusenc ! rec.audio_0 vdbsink name=rec location=store
+ * AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... gst-launch-1.0 -e v4l2src ! videoconvert ! \
+ *     x264enc tune=zerolatency ! h264parse ! vdbsink location=/var/lib/vdb stream=cam1 \
+ *     upload-location=s3://footage/site1 upload-endpoint=http://rgw:7480
+ * max-total-bytes=10000000000
  * ]|
+ *
+ * With `upload-location=s3://BUCKET/PREFIX`, sealed segments are uploaded
+ * to S3-compatible object storage (Ceph RGW, AWS S3, MinIO...) by a thread
+ * of their own, never in the streaming path; a segment is marked uploaded
+ * in the store's catalog only once all of it is confirmed in the bucket,
+ * and retention (max-total-bytes, max-age, min-free-space) then frees only
+ * the local copies of uploaded segments, oldest first: footage not yet
+ * uploaded stays on disk, even past the limits. An outage is a warning;
+ * uploads resume by themselves. Uploaded segments still play from this
+ * store (vdbsrc reads them from the bucket), and from any machine
+ * (`vdbsrc location=s3://BUCKET/PREFIX`). Credentials come from the
+ * environment or ~/.aws/credentials, never from a property.
  *
  * Element messages posted on the bus: `vdbsink-segment-opened`,
  * `vdbsink-segment-closed`, `vdbsink-segment-deleted` (id, frames-path,
  * index-path, meta-path, first-pts, end-pts, utc-start, frames, bytes),
  * `vdbsink-recovered` (report, segments), `vdbsink-disk-low` (free-bytes,
- * min-free-space).
+ * min-free-space), `vdbsink-uploaded` (segments, bytes, remote-segments),
+ * `vdbsink-upload-failing` (error), `vdbsink-upload-resumed`.
  */
 #include "gstvdbsink.h"
 
@@ -51,12 +68,16 @@
 
 #include "codec_headers.h"
 #include "sink_housekeeper.h"
+#include "sink_upload.h"
 #include "writer.h"
 
-GST_DEBUG_CATEGORY_STATIC(gst_vdb_sink_debug);
+GST_DEBUG_CATEGORY(gst_vdb_sink_debug); /* shared with sink_upload.cpp */
 #define GST_CAT_DEFAULT gst_vdb_sink_debug
 
 #define DEFAULT_LOCATION NULL
+#define DEFAULT_UPLOAD_LOCATION NULL
+#define DEFAULT_UPLOAD_ENDPOINT NULL
+#define DEFAULT_UPLOAD_REGION NULL
 #define DEFAULT_STREAM "default"
 #define DEFAULT_MAX_SEGMENT_TIME (60 * GST_SECOND)
 #define DEFAULT_MAX_SEGMENT_BYTES (256 * 1024 * 1024)
@@ -96,6 +117,9 @@ enum {
   PROP_RECORD,
   PROP_WALLCLOCK,
   PROP_SEND_KEYFRAME_REQUESTS,
+  PROP_UPLOAD_LOCATION,
+  PROP_UPLOAD_ENDPOINT,
+  PROP_UPLOAD_REGION,
 };
 
 enum { SIGNAL_SPLIT_NOW, SIGNAL_SYNC, LAST_SIGNAL };
@@ -141,6 +165,7 @@ struct VdbSinkState {
   gsize held_bytes = 0;
   guint64 held_dropped = 0;
   SinkHousekeeper housekeeper;
+  vdb::remote::UploadWorker uploader;
 };
 
 struct _GstVdbSink {
@@ -157,6 +182,7 @@ struct _GstVdbSink {
   gboolean record;
   GstVdbWallclock wallclock;
   gboolean send_keyframe_requests;
+  gchar *upload_location, *upload_endpoint, *upload_region;
   VdbSinkState *s;
 };
 
@@ -224,6 +250,7 @@ static vdb::RetentionPolicy retention_policy(GstVdbSink *self) {
   p.max_total_bytes = self->max_total_bytes;
   p.max_age_ns = self->max_age;
   p.min_free_bytes = self->min_free_space;
+  p.bucket_first = self->upload_location && *self->upload_location;
   GST_OBJECT_UNLOCK(self);
   return p;
 }
@@ -326,6 +353,8 @@ static void post_recovery(GstVdbSink *self, const vdb::RecoveryReport &report) {
           ("segment %" G_GUINT64_FORMAT ": %s", item.segment_id, item.message.c_str()));
 }
 
+static void gst_vdb_sink_stop(GstVdbSink *self);
+
 static gboolean gst_vdb_sink_start(GstVdbSink *self) {
   VdbSinkState *s = self->s;
   GST_OBJECT_LOCK(self);
@@ -357,7 +386,10 @@ static gboolean gst_vdb_sink_start(GstVdbSink *self) {
                                                           : "vdbsink-segment-deleted";
     GST_INFO_OBJECT(self, "%s: segment %" G_GUINT64_FORMAT, name, m.info.id);
     post_segment_message(self, name, m, dir);
-    if (ev == vdb::SegmentEvent::kClosed) self->s->housekeeper.Kick();
+    if (ev == vdb::SegmentEvent::kClosed) {
+      self->s->housekeeper.Kick();
+      self->s->uploader.Kick();
+    }
   });
   if (!report.empty()) post_recovery(self, report);
   {
@@ -394,11 +426,24 @@ static gboolean gst_vdb_sink_start(GstVdbSink *self) {
   };
   s->housekeeper.Start(writer, std::move(cb), std::chrono::milliseconds(FLUSH_PERIOD_MS),
                        std::chrono::milliseconds(RETENTION_PERIOD_MS));
+  SinkUploadConfig up;
+  GST_OBJECT_LOCK(self);
+  up.location = self->upload_location ? self->upload_location : "";
+  up.endpoint = self->upload_endpoint ? self->upload_endpoint : "";
+  up.region = self->upload_region ? self->upload_region : "";
+  GST_OBJECT_UNLOCK(self);
+  if (!up.location.empty() &&
+      !sink_upload_start(GST_ELEMENT(self), &s->uploader, writer, location, stream, up,
+                         [self] { self->s->housekeeper.Kick(); })) {
+    gst_vdb_sink_stop(self);
+    return FALSE;
+  }
   return TRUE;
 }
 
 static void gst_vdb_sink_stop(GstVdbSink *self) {
   VdbSinkState *s = self->s;
+  s->uploader.Stop(); /* cancels a request in flight: no wait for timeouts */
   s->housekeeper.Stop();
   {
     std::lock_guard<std::mutex> l(s->smu);
@@ -917,6 +962,18 @@ static void gst_vdb_sink_set_property(GObject *object, guint prop_id, const GVal
     case PROP_MIN_FREE_SPACE:
       self->min_free_space = g_value_get_uint64(value);
       break;
+    case PROP_UPLOAD_LOCATION:
+      g_free(self->upload_location);
+      self->upload_location = g_value_dup_string(value);
+      break;
+    case PROP_UPLOAD_ENDPOINT:
+      g_free(self->upload_endpoint);
+      self->upload_endpoint = g_value_dup_string(value);
+      break;
+    case PROP_UPLOAD_REGION:
+      g_free(self->upload_region);
+      self->upload_region = g_value_dup_string(value);
+      break;
     case PROP_RECORD:
       self->record = g_value_get_boolean(value);
       break;
@@ -980,6 +1037,15 @@ static void gst_vdb_sink_get_property(GObject *object, guint prop_id, GValue *va
     case PROP_MIN_FREE_SPACE:
       g_value_set_uint64(value, self->min_free_space);
       break;
+    case PROP_UPLOAD_LOCATION:
+      g_value_set_string(value, self->upload_location);
+      break;
+    case PROP_UPLOAD_ENDPOINT:
+      g_value_set_string(value, self->upload_endpoint);
+      break;
+    case PROP_UPLOAD_REGION:
+      g_value_set_string(value, self->upload_region);
+      break;
     case PROP_RECORD:
       g_value_set_boolean(value, self->record);
       break;
@@ -1000,12 +1066,18 @@ static void gst_vdb_sink_finalize(GObject *object) {
   GstVdbSink *self = GST_VDB_SINK(object);
   g_free(self->location);
   g_free(self->stream);
+  g_free(self->upload_location);
+  g_free(self->upload_endpoint);
+  g_free(self->upload_region);
   delete self->s;
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 
 static void gst_vdb_sink_init(GstVdbSink *self) {
   self->location = g_strdup(DEFAULT_LOCATION);
+  self->upload_location = g_strdup(DEFAULT_UPLOAD_LOCATION);
+  self->upload_endpoint = g_strdup(DEFAULT_UPLOAD_ENDPOINT);
+  self->upload_region = g_strdup(DEFAULT_UPLOAD_REGION);
   self->stream = g_strdup(DEFAULT_STREAM);
   self->max_segment_time = DEFAULT_MAX_SEGMENT_TIME;
   self->max_segment_bytes = DEFAULT_MAX_SEGMENT_BYTES;
@@ -1086,6 +1158,25 @@ static void gst_vdb_sink_class_init(GstVdbSinkClass *klass) {
                           "Delete the oldest segments while the file system has less free "
                           "space than this, in bytes (0 = off)",
                           0, G_MAXUINT64, DEFAULT_MIN_FREE_SPACE, rw_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_UPLOAD_LOCATION,
+      g_param_spec_string("upload-location", "Upload location",
+                          "Upload sealed segments to this S3-compatible bucket, "
+                          "s3://BUCKET/PREFIX; retention then frees only the local copies of "
+                          "uploaded segments (NULL: no uploads). Credentials come from "
+                          "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws/credentials",
+                          DEFAULT_UPLOAD_LOCATION, rw_ready));
+  g_object_class_install_property(
+      gobject_class, PROP_UPLOAD_ENDPOINT,
+      g_param_spec_string("upload-endpoint", "Upload endpoint",
+                          "S3 endpoint URL, e.g. http://rgw:7480 (NULL: AWS_ENDPOINT_URL, "
+                          "else AWS S3)",
+                          DEFAULT_UPLOAD_ENDPOINT, rw_ready));
+  g_object_class_install_property(
+      gobject_class, PROP_UPLOAD_REGION,
+      g_param_spec_string("upload-region", "Upload region",
+                          "S3 region (NULL: AWS_REGION or the credentials file, else us-east-1)",
+                          DEFAULT_UPLOAD_REGION, rw_ready));
   g_object_class_install_property(
       gobject_class, PROP_RECORD,
       g_param_spec_boolean("record", "Record",

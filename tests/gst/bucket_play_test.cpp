@@ -7,9 +7,14 @@
 // Skipped (exit 77, with a printed reason) when radosgw is not installed.
 // The C++ headers first: gstcheck.h defines a `fail` macro that iostreams
 // would meet.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "remote_fs.h"
 #include "rgw_server.h"
 #include "s3_store.h"
+#include "tiered_fs.h"
 #include "uploader.h"
 //
 #include "gst_test_util.h"
@@ -79,6 +84,19 @@ GstElement *Playbin(const std::string &location, Seen *video, Seen *audio) {
 
 GstClockTime Diff(GstClockTime a, GstClockTime b) {
   return a > b ? a - b : b - a;
+}
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  fail_unless(bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0);
+  fail_unless(getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len) == 0);
+  close(fd);
+  return ntohs(a.sin_port);
 }
 
 // The video keyframe at or before stream time t, read from the bucket by
@@ -226,6 +244,129 @@ GST_START_TEST(test_an_object_altered_in_the_bucket_plays_around_the_damage) {
 }
 GST_END_TEST;
 
+// A recorder with upload-location: sealed segments go up while it records,
+// retention keeps the disk under its quota by freeing only uploaded copies,
+// and the recorder's store still plays every frame through playbin (the
+// old ones from the bucket), as does the bucket alone.
+GST_START_TEST(test_a_recording_uploads_as_it_goes_and_plays_whole_after_retention) {
+  TempDir tmp;
+  RunResult r;
+  Run("videotestsrc is-live=true num-buffers=120 pattern=ball ! video/x-raw,format=I420,"
+      "width=160,height=120,framerate=30/1 ! x264enc tune=zerolatency key-int-max=15 "
+      "speed-preset=ultrafast ! h264parse ! vdbsink location=" +
+          tmp.path +
+          " stream=cam max-segment-time=500000000 max-total-bytes=30000 "
+          "upload-location=s3://footage/recorder",
+      &r);
+  fail_unless(r.eos && r.errors.empty(), "%s", r.errors.empty() ? "no EOS" : r.errors[0].c_str());
+  fail_unless(r.HasElement("vdbsink-uploaded"));
+  fail_unless(!r.HasElement("vdbsink-upload-failing"));
+  // Uploaded footage left the disk; the rest waits there for the next run.
+  auto local = vdb::Reader::Open(vdb::DefaultFs(), tmp.path, "cam");
+  fail_unless(local.ok());
+  int gone = 0, in_bucket = 0;
+  for (const auto &s : (*local)->segments()) {
+    gone += !s.local();
+    in_bucket += s.in_bucket();
+  }
+  fail_unless(gone >= 3 && in_bucket >= gone, "%d evicted, %d in the bucket", gone, in_bucket);
+  fail_unless(!g_file_test((tmp.path + "/cam/000000000001.vdbf").c_str(), G_FILE_TEST_EXISTS));
+
+  for (const std::string &where : {tmp.path, std::string("s3://footage/recorder")}) {
+    Seen v, a;
+    GstElement *p = Playbin(where, &v, &a);
+    std::string err = PlayToEos(p);
+    fail_unless(err.empty(), "%s: %s", where.c_str(), err.c_str());
+    if (where == tmp.path) {
+      fail_unless_equals_int(v.buffers, 120);
+    } else {
+      fail_unless(v.buffers >= 15 * in_bucket / 2, "%d frames from the bucket", v.buffers);
+    }
+    fail_unless(v.first_running <= kSec / 30);
+    gst_element_set_state(p, GST_STATE_NULL);
+    gst_object_unref(p);
+  }
+}
+GST_END_TEST;
+
+// The server is down when recording starts and comes back during it: the
+// recording loses no frame, the outage is one warning, nothing is freed
+// while it lasts, and uploads resume by themselves.
+GST_START_TEST(test_recording_goes_on_through_a_server_outage_and_uploads_resume) {
+  int port = FreePort();  // nothing listens there yet
+  std::string endpoint = "http://127.0.0.1:" + std::to_string(port);
+  TempDir tmp;
+  std::string desc =
+      "videotestsrc is-live=true num-buffers=450 pattern=ball ! video/x-raw,format=I420,"
+      "width=160,height=120,framerate=30/1 ! x264enc tune=zerolatency key-int-max=15 "
+      "speed-preset=ultrafast ! h264parse ! vdbsink location=" +
+      tmp.path +
+      " stream=cam max-segment-time=500000000 max-total-bytes=30000 "
+      "upload-location=s3://outage/cam upload-endpoint=" +
+      endpoint;
+  GstElement *p = gst_parse_launch(desc.c_str(), NULL);
+  fail_unless(p != NULL);
+  GstBus *bus = gst_element_get_bus(p);
+  gst_element_set_state(p, GST_STATE_PLAYING);
+  vdb::test::RgwServer back;
+  int failing = 0, resumed = 0, uploaded = 0;
+  bool eos = false;
+  while (!eos) {
+    GstMessage *m = gst_bus_timed_pop(bus, 60 * kSec);
+    fail_unless(m != NULL, "no EOS");
+    if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR) {
+      GError *e = NULL;
+      gst_message_parse_error(m, &e, NULL);
+      fail("%s", e->message);
+    }
+    eos = GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS;
+    const GstStructure *st = gst_message_get_structure(m);
+    if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ELEMENT && st) {
+      if (gst_structure_has_name(st, "vdbsink-upload-failing") && failing++ == 0) {
+        // While it is down, nothing local may go: every segment stays.
+        auto r = vdb::Reader::Open(vdb::DefaultFs(), tmp.path, "cam");
+        fail_unless(r.ok());
+        for (const auto &s : (*r)->segments()) fail_unless(s.local());
+        std::string error;
+        fail_unless(back.Start(&error, port), "%s", error.c_str());
+        vdb::remote::S3Options o;
+        o.endpoint = endpoint;
+        o.bucket = "outage";
+        auto bucket = vdb::remote::S3Store::Open(o);
+        fail_unless(bucket.ok() && (*bucket)->CreateBucket().ok());
+      }
+      resumed += gst_structure_has_name(st, "vdbsink-upload-resumed");
+      uploaded += gst_structure_has_name(st, "vdbsink-uploaded");
+    }
+    gst_message_unref(m);
+  }
+  gst_element_set_state(p, GST_STATE_NULL);
+  gst_object_unref(bus);
+  gst_object_unref(p);
+  fail_unless_equals_int(failing, 1);
+  fail_unless_equals_int(resumed, 1);
+  fail_unless(uploaded >= 1);
+  // Every frame recorded: on disk or in the bucket.
+  vdb::remote::S3Options o;
+  o.endpoint = endpoint;
+  o.bucket = "outage";
+  auto bucket = vdb::remote::S3Store::Open(o);
+  fail_unless(bucket.ok());
+  vdb::remote::RemoteFs rfs(bucket->get());
+  vdb::remote::TieredFs tiered(vdb::DefaultFs(), &rfs, tmp.path, "cam");
+  auto r = vdb::Reader::Open(&tiered, tmp.path, "cam");
+  fail_unless(r.ok());
+  uint64_t total = 0;
+  for (size_t i = 0; i < (*r)->segments().size(); i++) {
+    auto seg = (*r)->Segment(i);
+    fail_unless(seg.ok(), "segment %zu: %s", i, seg.status().ToString().c_str());
+    total += (*seg)->size();
+  }
+  fail_unless_equals_int(int(total), 450);
+  back.Stop();
+}
+GST_END_TEST;
+
 #define RECORD_PLUGINS                                                                       \
   "coreelements", "videotestsrc", "x264", "videoparsersbad", "audiotestsrc", "audioparsers", \
       "voaacenc", "app"
@@ -250,6 +391,10 @@ static Suite *bucket_play_suite(void) {
   VDB_ADD_TEST(tc, test_wrong_credentials_are_a_clear_error, RECORD_PLUGINS);
   VDB_ADD_TEST(tc, test_an_object_altered_in_the_bucket_plays_around_the_damage, RECORD_PLUGINS,
                PLAY_PLUGINS);
+  VDB_ADD_TEST(tc, test_a_recording_uploads_as_it_goes_and_plays_whole_after_retention,
+               RECORD_PLUGINS, PLAY_PLUGINS);
+  VDB_ADD_TEST(tc, test_recording_goes_on_through_a_server_outage_and_uploads_resume,
+               RECORD_PLUGINS);
   return s;
 }
 

@@ -57,8 +57,9 @@ class RgwServer {
   RgwServer &operator=(const RgwServer &) = delete;
   ~RgwServer() { Stop(); }
 
-  // Starts it; false (with `error` set) if the script fails.
-  bool Start(std::string *error) {
+  // Starts it (on `port`, else a free one); false (with `error` set) if the
+  // script fails.
+  bool Start(std::string *error, int port = 0) {
     char tmpl[] = "/tmp/vdb-rgw-XXXXXX";
     if (!mkdtemp(tmpl)) {
       *error = "mkdtemp failed";
@@ -67,7 +68,8 @@ class RgwServer {
     root_ = tmpl;
     dir_ = root_ + "/ceph";
     auto t0 = std::chrono::steady_clock::now();
-    std::string cmd = std::string(VDB_S3_SCRIPTS) + "/ceph-s3-start.sh " + dir_ + " > " + root_ +
+    std::string cmd = std::string(VDB_S3_SCRIPTS) + "/ceph-s3-start.sh " + dir_ +
+                      (port ? " " + std::to_string(port) : std::string()) + " > " + root_ +
                       "/start.log 2>&1";
     int rc = std::system(cmd.c_str());
     start_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
