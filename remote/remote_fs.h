@@ -41,7 +41,7 @@
 namespace vdb::remote {
 
 struct RemoteFsOptions {
-  size_t min_window = 256u << 10;
+  size_t min_window = 64u << 10;
   size_t max_window = 8u << 20;
 };
 

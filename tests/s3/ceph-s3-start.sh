@@ -88,7 +88,7 @@ osd data = $D/osd.\$id
 osd objectstore = memstore
 memstore device bytes = 2147483648
 [client.rgw.a]
-rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT
+rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT tcp_nodelay=1
 rgw data = $D/rgw
 # radosgw defaults to ms_mon_client_mode=secure + auth_client_required=cephx, which fails (-13) with auth none:
 ms mon client mode = crc secure
