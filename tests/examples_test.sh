@@ -14,7 +14,11 @@ check() {  # check NAME COMMAND...: runs it, counts the result
   if "$@" > "$WORK/$name.log" 2>&1; then pass=$((pass + 1)); echo "ok   $name"
   else fail=$((fail + 1)); echo "FAIL $name"; tail -20 "$WORK/$name.log"; fi
 }
-frames() { vdb info "$S" --json | tr -d ' \n' | grep -oE "\"frames\":[0-9]+,\"open\":[a-z]+,\"ranges\":[^]]*\],\"segments\":[0-9]+,\"stream\":\"$1\"" | grep -oE '^"frames":[0-9]+' | cut -d: -f2; }
+# A stream's frame count from `vdb info --json`, read as JSON (python3).
+frames() {
+  vdb info "$S" --json | python3 -c 'import json, sys
+print(next((s["frames"] for s in json.load(sys.stdin) if s["stream"] == sys.argv[1]), ""))' "$1"
+}
 has_frames() { local n; n="$(frames "$1")"; [ -n "$n" ] && [ "$n" -gt "$2" ]; }
 
 if command -v rtsp_camera_server > /dev/null; then
@@ -37,8 +41,8 @@ check app_ranges bash -c "vdb_app ranges '$S' app | grep -q ' .. '"
 UTC="$(vdb_app ranges "$S" app | head -1 | cut -d' ' -f1)"
 check app_seek_utc vdb_app seek "$S" app "$UTC"
 check app_seek_offset vdb_app seek "$S" app +1.5
-FROM_NS="$(vdb info "$S" --json | tr -d ' \n' | sed 's/},{"bytes"/}\n{"bytes"/g' | grep '"stream":"app"' \
-  | grep -oE '"utc_start":[0-9]+' | head -1 | cut -d: -f2)"
+FROM_NS="$(vdb info "$S" --json | python3 -c 'import json, sys
+print(next(s["ranges"][0]["utc_start"] for s in json.load(sys.stdin) if s["stream"] == "app"))')"
 check export_range "$ROOT/examples/export_range.sh" "$S" app "$FROM_NS" "$((FROM_NS + 2000000000))" "$WORK/clip.mp4"
 check export_readable bash -c "gst-discoverer-1.0 '$WORK/clip.mp4' | grep -q 'Duration: 0:00:0[12]'"
 check export_webm vdb export "$S" --stream vp9 "$WORK/clip.webm"

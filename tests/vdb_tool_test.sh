@@ -55,10 +55,12 @@ gst-launch-1.0 -q videotestsrc num-buffers=60 ! video/x-raw,format=I420,width=32
   $H264 ! vdbsink name=rec location="$S" stream=ratechange audiotestsrc num-buffers=100 \
   samplesperbuffer=882 ! audio/x-raw,rate=44100,channels=1 ! voaacenc ! aacparse ! rec.audio_0
 
-utc0() {  # utc0 STREAM: UTC ns of the stream's first frame
-  vdb info "$S" --json | tr -d ' \n' | sed 's/},{"bytes"/}\n{"bytes"/g' | grep "\"stream\":\"$1\"" \
-    | grep -oE '"utc_start":[0-9]+' | head -1 | cut -d: -f2
+info() {  # info STREAM EXPR: a Python expression of the stream `s` in `vdb info --json`
+  vdb info "$S" --json | python3 -c 'import json, sys
+for s in json.load(sys.stdin):
+    if s["stream"] == sys.argv[1]: print(eval(sys.argv[2]))' "$1" "$2"
 }
+utc0() { info "$1" 's["ranges"][0]["utc_start"]'; }  # utc0 STREAM: UTC ns of its first frame
 frames() { ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames -of csv=p=0 "$1" | grep -m1 .; }
 start_time() { ffprobe -v error -select_streams v:0 -show_entries stream=start_time -of csv=p=0 "$1"; }
 decodes_clean() { [ -z "$(ffmpeg -nostdin -v error -i "$1" -f null - 2>&1)" ]; }
@@ -170,8 +172,7 @@ gst-launch-1.0 -q -e videotestsrc is-live=true ! video/x-raw,width=160,height=12
 n=0
 for _ in $(seq 50); do  # up to 5 s for the first frames to reach the disk
   sleep 0.1
-  n="$(vdb info "$S" --json | tr -d ' \n' | sed 's/},{"bytes"/}\n{"bytes"/g' \
-      | grep '"stream":"live"' | grep -oE '"frames":[0-9]+' | cut -d: -f2 || true)"
+  n="$(info live 's["frames"]' || true)"
   [ -n "$n" ] && [ "$n" -gt 10 ] && break
 done
 check "vdb info counts the frames of a segment being written ($n)" between "$n" 11 100000
