@@ -17,8 +17,8 @@
 namespace vdbtool {
 
 struct RemuxRequest {
-  std::string store, stream;     // store: a directory or s3://BUCKET/PREFIX
-  std::string endpoint, region;  // for s3:// (vdbsrc's properties; empty: its defaults)
+  std::string store, stream;           // store: a directory or s3://BUCKET/PREFIX
+  std::string endpoint, region;        // for s3:// (vdbsrc's properties; empty: its defaults)
   std::vector<vdb::TrackMeta> tracks;  // the tracks to link, the lead first
   uint64_t start_utc = 0;              // 0: from the start
   uint64_t stop_utc = 0;               // 0: to the end

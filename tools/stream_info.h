@@ -16,6 +16,7 @@ namespace vdbtool {
 
 nlohmann::json StreamInfo(vdb::Reader *reader, const std::string &name);
 // The same, opening the stream (on `fs`: local or a bucket); *err set on failure.
-nlohmann::json StreamInfo(vdb::Fs *fs, const std::string &store, const std::string &name, vdb::Status *err);
+nlohmann::json StreamInfo(vdb::Fs *fs, const std::string &store, const std::string &name,
+                          vdb::Status *err);
 
 }  // namespace vdbtool
