@@ -43,7 +43,10 @@
  * and retention (max-total-bytes, max-age, min-free-space) then frees only
  * the local copies of uploaded segments, oldest first: footage not yet
  * uploaded stays on disk, even past the limits. An outage is a warning;
- * uploads resume by themselves. Uploaded segments still play from this
+ * uploads resume by themselves. The bucket has its own retention
+ * (upload-max-total-bytes, upload-max-age): oldest first, and only segments
+ * whose local copy is gone, which then leave this store's catalog too.
+ * Uploaded segments still play from this
  * store (vdbsrc reads them from the bucket), and from any machine
  * (`vdbsrc location=s3://BUCKET/PREFIX`). Credentials come from the
  * environment or ~/.aws/credentials, never from a property.
@@ -78,6 +81,8 @@ GST_DEBUG_CATEGORY(gst_vdb_sink_debug); /* shared with sink_upload.cpp */
 #define DEFAULT_UPLOAD_LOCATION NULL
 #define DEFAULT_UPLOAD_ENDPOINT NULL
 #define DEFAULT_UPLOAD_REGION NULL
+#define DEFAULT_UPLOAD_MAX_TOTAL_BYTES 0
+#define DEFAULT_UPLOAD_MAX_AGE 0
 #define DEFAULT_STREAM "default"
 #define DEFAULT_MAX_SEGMENT_TIME (60 * GST_SECOND)
 #define DEFAULT_MAX_SEGMENT_BYTES (256 * 1024 * 1024)
@@ -120,6 +125,8 @@ enum {
   PROP_UPLOAD_LOCATION,
   PROP_UPLOAD_ENDPOINT,
   PROP_UPLOAD_REGION,
+  PROP_UPLOAD_MAX_TOTAL_BYTES,
+  PROP_UPLOAD_MAX_AGE,
 };
 
 enum { SIGNAL_SPLIT_NOW, SIGNAL_SYNC, LAST_SIGNAL };
@@ -183,6 +190,7 @@ struct _GstVdbSink {
   GstVdbWallclock wallclock;
   gboolean send_keyframe_requests;
   gchar *upload_location, *upload_endpoint, *upload_region;
+  guint64 upload_max_total_bytes, upload_max_age;
   VdbSinkState *s;
 };
 
@@ -431,6 +439,8 @@ static gboolean gst_vdb_sink_start(GstVdbSink *self) {
   up.location = self->upload_location ? self->upload_location : "";
   up.endpoint = self->upload_endpoint ? self->upload_endpoint : "";
   up.region = self->upload_region ? self->upload_region : "";
+  up.bucket_retention.max_total_bytes = self->upload_max_total_bytes;
+  up.bucket_retention.max_age_ns = self->upload_max_age;
   GST_OBJECT_UNLOCK(self);
   if (!up.location.empty() &&
       !sink_upload_start(GST_ELEMENT(self), &s->uploader, writer, location, stream, up,
@@ -974,6 +984,12 @@ static void gst_vdb_sink_set_property(GObject *object, guint prop_id, const GVal
       g_free(self->upload_region);
       self->upload_region = g_value_dup_string(value);
       break;
+    case PROP_UPLOAD_MAX_TOTAL_BYTES:
+      self->upload_max_total_bytes = g_value_get_uint64(value);
+      break;
+    case PROP_UPLOAD_MAX_AGE:
+      self->upload_max_age = g_value_get_uint64(value);
+      break;
     case PROP_RECORD:
       self->record = g_value_get_boolean(value);
       break;
@@ -1046,6 +1062,12 @@ static void gst_vdb_sink_get_property(GObject *object, guint prop_id, GValue *va
     case PROP_UPLOAD_REGION:
       g_value_set_string(value, self->upload_region);
       break;
+    case PROP_UPLOAD_MAX_TOTAL_BYTES:
+      g_value_set_uint64(value, self->upload_max_total_bytes);
+      break;
+    case PROP_UPLOAD_MAX_AGE:
+      g_value_set_uint64(value, self->upload_max_age);
+      break;
     case PROP_RECORD:
       g_value_set_boolean(value, self->record);
       break;
@@ -1078,6 +1100,8 @@ static void gst_vdb_sink_init(GstVdbSink *self) {
   self->upload_location = g_strdup(DEFAULT_UPLOAD_LOCATION);
   self->upload_endpoint = g_strdup(DEFAULT_UPLOAD_ENDPOINT);
   self->upload_region = g_strdup(DEFAULT_UPLOAD_REGION);
+  self->upload_max_total_bytes = DEFAULT_UPLOAD_MAX_TOTAL_BYTES;
+  self->upload_max_age = DEFAULT_UPLOAD_MAX_AGE;
   self->stream = g_strdup(DEFAULT_STREAM);
   self->max_segment_time = DEFAULT_MAX_SEGMENT_TIME;
   self->max_segment_bytes = DEFAULT_MAX_SEGMENT_BYTES;
@@ -1177,6 +1201,18 @@ static void gst_vdb_sink_class_init(GstVdbSinkClass *klass) {
       g_param_spec_string("upload-region", "Upload region",
                           "S3 region (NULL: AWS_REGION or the credentials file, else us-east-1)",
                           DEFAULT_UPLOAD_REGION, rw_ready));
+  g_object_class_install_property(
+      gobject_class, PROP_UPLOAD_MAX_TOTAL_BYTES,
+      g_param_spec_uint64("upload-max-total-bytes", "Upload max total bytes",
+                          "Quota of the stream in the bucket: its oldest segments whose local copy "
+                          "is gone leave the bucket first (0 = no quota)",
+                          0, G_MAXUINT64, DEFAULT_UPLOAD_MAX_TOTAL_BYTES, rw_ready));
+  g_object_class_install_property(
+      gobject_class, PROP_UPLOAD_MAX_AGE,
+      g_param_spec_uint64("upload-max-age", "Upload max age",
+                          "Remove segments from the bucket that ended longer ago than this (ns), "
+                          "once their local copy is gone (0 = keep forever)",
+                          0, G_MAXUINT64, DEFAULT_UPLOAD_MAX_AGE, rw_ready));
   g_object_class_install_property(
       gobject_class, PROP_RECORD,
       g_param_spec_boolean("record", "Record",

@@ -39,11 +39,20 @@ gboolean sink_upload_start(GstElement *sink, vdb::remote::UploadWorker *worker,
   o.fs = vdb::DefaultFs();
   o.local_store = store;
   o.stream = stream;
+  o.bucket_retention = c.bucket_retention;
   vdb::remote::UploadWorker::Callbacks cb;
   std::weak_ptr<vdb::Writer> weak = writer;
   cb.confirmed = [weak](uint64_t id) {
     auto w = weak.lock();
     return w ? w->MarkInBucket(id) : vdb::Status(vdb::Code::kEnd, "stopped");
+  };
+  cb.local_segments = [weak] {
+    auto w = weak.lock();
+    return w ? w->segments() : std::vector<vdb::SegmentInfo>();
+  };
+  cb.removed = [weak, sink](uint64_t id) {
+    GST_INFO_OBJECT(sink, "segment %" G_GUINT64_FORMAT " left the bucket (its retention)", id);
+    if (auto w = weak.lock()) (void)w->DeleteSegment(id);
   };
   std::string where = c.location;
   cb.failing = [sink, where](const vdb::Status &why) {

@@ -3,7 +3,9 @@
  * its own thread. Messages are posted from that thread with no lock held:
  * a warning when uploads start failing (segments then stay on disk), the
  * element messages `vdbsink-upload-failing` (error), `vdbsink-upload-resumed`
- * and `vdbsink-uploaded` (segments, bytes, remote-segments).
+ * and `vdbsink-uploaded` (segments, bytes, remote-segments). The bucket's
+ * retention removes segments from the bucket oldest first once their local
+ * copy is gone, and from the recorder's catalog with them.
  *
  * Thread rules: call from the element's state changes. */
 #pragma once
@@ -20,6 +22,7 @@
 struct SinkUploadConfig {
   std::string location; /* s3://BUCKET/PREFIX; empty: no uploads */
   std::string endpoint, region;
+  vdb::RetentionPolicy bucket_retention; /* the bucket's own quota and age */
 };
 
 /* Notes the bucket in the store's remote.json (a store has one bucket: a

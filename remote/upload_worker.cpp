@@ -59,7 +59,18 @@ Status UploadWorker::RunPass(std::unique_ptr<StreamUploader> *uploader) {
   auto r = (*uploader)->Pass(so);
   if (!r.ok()) return r.status();
   if (!r->confirmed_ids.empty() && cb_.uploaded) cb_.uploaded(r.value());
-  return Status::Ok();
+  if (!o_.bucket_retention.active()) return Status::Ok();
+  uint64_t now = uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count());
+  std::vector<SegmentInfo> local;
+  if (cb_.local_segments) local = cb_.local_segments();
+  auto still_local = [&local](uint64_t id) {
+    auto it = std::lower_bound(local.begin(), local.end(), id,
+                               [](const SegmentInfo &s, uint64_t v) { return s.id < v; });
+    return it != local.end() && it->id == id && it->local();
+  };
+  return (*uploader)->ApplyRetention(o_.bucket_retention, now, still_local, cb_.removed).status();
 }
 
 void UploadWorker::Loop() {

@@ -13,7 +13,8 @@
 // `confirmed` notes a segment in the recorder's catalog
 // (Writer::MarkInBucket), `failing` is called once when uploads start
 // failing (with why), `recovered` once when they work again, `uploaded`
-// after each pass that confirmed segments.
+// after each pass that confirmed segments; `removed` for each segment the
+// bucket's retention deleted.
 //
 // Thread rules: Start/Stop from one thread; Kick from any thread while
 // started. Stop cancels a request in flight (ObjectStore::Cancel) and
@@ -43,6 +44,9 @@ class UploadWorker {
     std::chrono::milliseconds period{30000};
     std::chrono::milliseconds backoff_initial{1000}, backoff_max{60000};
     StreamUploadOptions upload;  // parts; on_confirmed is set from Callbacks
+    // The bucket's own retention, applied after each pass (see
+    // StreamUploader::ApplyRetention); inactive by default.
+    RetentionPolicy bucket_retention;
     // Opens the bucket (tests hand in a MemObjectStore); default: OpenBucket.
     std::function<Result<std::unique_ptr<ObjectStore>>()> open;
   };
@@ -51,6 +55,11 @@ class UploadWorker {
     std::function<void(const Status &why)> failing;
     std::function<void()> recovered;
     std::function<void(const StreamUploadReport &)> uploaded;
+    // For the bucket's retention: the recorder's segments (Writer::segments,
+    // once per run: what still has a local copy), and a segment removed
+    // from the bucket.
+    std::function<std::vector<SegmentInfo>()> local_segments;
+    std::function<void(uint64_t id)> removed;
   };
 
   UploadWorker() = default;

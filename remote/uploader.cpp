@@ -152,6 +152,48 @@ Result<StreamUploadReport> StreamUploader::Pass(const StreamUploadOptions &optio
   return report;
 }
 
+Result<std::vector<uint64_t>> StreamUploader::ApplyRetention(
+    const RetentionPolicy &asked, uint64_t now_utc,
+    const std::function<bool(uint64_t)> &still_local,
+    const std::function<void(uint64_t)> &removed) {
+  std::vector<uint64_t> out;
+  RetentionPolicy policy;
+  policy.max_total_bytes = asked.max_total_bytes;
+  policy.max_age_ns = asked.max_age_ns;
+  if (!policy.active()) return out;
+  if (!learned_) VDB_RETURN_IF_ERROR(Learn());
+  // Oldest first, stopping at the first segment still on local disk.
+  std::vector<SegmentInfo> segs;
+  bool kept = false;  // still_local asked only up to the first segment it keeps
+  for (const auto &[id, s] : in_bucket_) {
+    kept = kept || (still_local && still_local(id));
+    segs.push_back(s);
+    segs.back().placement = kept ? 0 : kInBucket;
+  }
+  policy.bucket_first = true;
+  std::vector<uint64_t> doomed = SelectForDeletion(segs, policy, now_utc, UINT64_MAX);
+  if (doomed.empty()) return out;
+  for (uint64_t id : doomed) in_bucket_.erase(id);
+  StreamUploadReport ignored;
+  std::string key = Catalog::Path(RemoteKey(prefix_, stream_));
+  if (in_bucket_.empty()) {  // an empty catalog, its tombstone keeping ids unique
+    std::string bytes = CatalogFile::Encode({}, max_id_);
+    VDB_RETURN_IF_ERROR(store_->Put(key, bytes.data(), bytes.size()).status());
+  } else {
+    VDB_RETURN_IF_ERROR(WriteCatalog(&ignored));
+  }
+  for (uint64_t id : doomed) {
+    for (const std::string &rel :
+         {MetaPath(stream_, id), IndexPath(stream_, id), FramesPath(stream_, id)}) {
+      VDB_RETURN_IF_ERROR(store_->Delete(RemoteKey(prefix_, rel)));
+      listed_.erase(RemoteKey(prefix_, rel));
+    }
+    out.push_back(id);
+    if (removed) removed(id);
+  }
+  return out;
+}
+
 Result<StreamUploadReport> UploadStream(ObjectStore *store, const std::string &prefix, Fs *fs,
                                         const std::string &local_store, const std::string &stream,
                                         const StreamUploadOptions &options) {

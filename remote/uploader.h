@@ -38,6 +38,7 @@
 
 #include "file.h"
 #include "object_store.h"
+#include "retention.h"
 #include "segment_info.h"
 
 namespace vdb::remote {
@@ -83,6 +84,20 @@ class StreamUploader {
   // Errors: the first failure stops the pass; what was confirmed before it
   // stays confirmed and listed, and the next pass goes on from there.
   Result<StreamUploadReport> Pass(const StreamUploadOptions &options = {});
+
+  // Retention of the bucket (its own quota and age, `policy`: byte quota
+  // and max age; min_free_bytes and bucket_first are ignored): the oldest
+  // segments of the bucket's catalog go first, and it stops at the first one
+  // `still_local(id)` (asked oldest first, up to the first true) says the
+  // local store still has a copy of (its objects
+  // are what the local catalog counts on when it frees that copy: footage
+  // leaves the disk first, then the bucket). A segment leaves the bucket's
+  // catalog (rewritten first: a reader never meets a listed segment without
+  // its objects), then its objects are deleted; `removed(id)` is called for
+  // each (the recorder drops it from its catalog). Returns the ids removed.
+  Result<std::vector<uint64_t>> ApplyRetention(const RetentionPolicy &policy, uint64_t now_utc,
+                                               const std::function<bool(uint64_t)> &still_local,
+                                               const std::function<void(uint64_t)> &removed);
 
  private:
   Status Learn();

@@ -309,5 +309,55 @@ TEST_F(BucketStoreTest, ARecorderMarksWhatTheBucketHoldsEvictsItAndStillPlaysItA
   writer_.reset();
 }
 
+TEST_F(BucketStoreTest, BucketRetentionTakesTheOldestFirstAndNeverWhatIsStillOnLocalDisk) {
+  Record(8, /*close=*/false);
+  StreamUploader uploader(&bucket_, kPrefix, &fs_, kStore, "cam");
+  ASSERT_TRUE(EnsureRemoteStore(&bucket_, kPrefix).ok());
+  StreamUploadOptions o;
+  o.on_confirmed = [&](uint64_t id) { return writer_->MarkInBucket(id); };
+  ASSERT_TRUE(uploader.Pass(o).ok());
+  for (uint64_t id : {1, 2, 3}) ASSERT_TRUE(writer_->EvictLocal(id).ok());
+
+  auto still_local = [&](uint64_t id) {
+    for (const SegmentInfo &s : writer_->segments())
+      if (s.id == id) return s.local();
+    return false;
+  };
+  std::vector<uint64_t> removed;
+  RetentionPolicy p;
+  p.max_total_bytes = 1;  // the bucket would keep nothing
+  auto gone = uploader.ApplyRetention(p, 0, still_local, [&](uint64_t id) {
+    removed.push_back(id);
+    EXPECT_TRUE(writer_->DeleteSegment(id).ok());
+  });
+  ASSERT_TRUE(gone.ok()) << gone.status().ToString();
+  EXPECT_EQ(gone.value(), (std::vector<uint64_t>{1, 2, 3}));  // 4 is still on disk: it stops
+  EXPECT_EQ(removed, gone.value());
+  for (const std::string &k : bucket_.Keys())
+    for (const char *id : {"000000000001", "000000000002", "000000000003"})
+      EXPECT_EQ(k.find(id), std::string::npos) << k;
+  auto r = OpenFromBucket();
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->segments().size(), 4u);
+  EXPECT_EQ(r->segments().front().id, 4u);
+  EXPECT_EQ(test::ReadAll(r.get()).size(), 4u * 30);
+  EXPECT_EQ(writer_->segments().front().id, 4u);  // the recorder forgot them too
+
+  // A later pass lists what remains and what is new, never the removed.
+  ASSERT_TRUE(writer_->Close().ok());
+  auto pass = uploader.Pass(o);
+  ASSERT_TRUE(pass.ok());
+  EXPECT_EQ(pass->remote_segments, 5u);
+  EXPECT_EQ(OpenFromBucket()->segments().front().id, 4u);
+
+  // By age: everything ended long ago, but what is still local stays.
+  p = RetentionPolicy();
+  p.max_age_ns = kSecond;
+  gone = uploader.ApplyRetention(p, UINT64_MAX / 2, still_local, {});
+  ASSERT_TRUE(gone.ok());
+  EXPECT_TRUE(gone->empty());
+  writer_.reset();
+}
+
 }  // namespace
 }  // namespace vdb::remote

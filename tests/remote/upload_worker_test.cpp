@@ -10,6 +10,7 @@
 #include "../engine/test_util.h"
 #include "mem_fs.h"
 #include "mem_object_store.h"
+#include "retention.h"
 #include "upload_worker.h"
 
 namespace vdb::remote {
@@ -58,6 +59,9 @@ class UploadWorkerTest : public ::testing::Test {
     cb.confirmed = [this](uint64_t id) { return writer_->MarkInBucket(id); };
     cb.failing = [this](const Status &) { failing_++; };
     cb.recovered = [this] { recovered_++; };
+    cb.local_segments = [this] { return writer_->segments(); };
+    cb.removed = [this](uint64_t id) { EXPECT_TRUE(writer_->DeleteSegment(id).ok()); };
+    o.bucket_retention = bucket_retention_;
     worker_.Start(o, cb);
   }
   size_t Marked() {
@@ -70,6 +74,7 @@ class UploadWorkerTest : public ::testing::Test {
   std::unique_ptr<Writer> writer_;
   MemObjectStore *bucket_ = nullptr;  // owned by the worker
   bool down_at_start_ = false;
+  RetentionPolicy bucket_retention_;
   std::atomic<int> failing_{0}, recovered_{0};
   UploadWorker worker_;
 };
@@ -98,6 +103,21 @@ TEST_F(UploadWorkerTest, AnOutageIsReportedOnceAndUploadsResumeWhenTheServerIsBa
   ASSERT_TRUE(WaitFor([&] { return Marked() == 3; })) << Marked();
   EXPECT_EQ(recovered_, 1);
   EXPECT_EQ(failing_, 1);
+  worker_.Stop();
+}
+
+TEST_F(UploadWorkerTest, TheBucketsRetentionTakesWhatLeftTheDiskAndTheRecorderForgetsIt) {
+  bucket_retention_.max_total_bytes = 1;
+  StartWorker();
+  ASSERT_TRUE(WaitFor([&] { return Marked() == 3; }));
+  // Local retention frees the copies of the two oldest; the next pass takes
+  // them out of the bucket, and out of the recorder's catalog.
+  for (uint64_t id : {1, 2}) ASSERT_TRUE(writer_->EvictLocal(id).ok());
+  worker_.Kick();
+  ASSERT_TRUE(WaitFor([&] { return writer_->segments().front().id == 3; }));
+  EXPECT_FALSE(bucket_->Object("site1/cam/000000000001.vdbf").has_value());
+  EXPECT_FALSE(bucket_->Object("site1/cam/000000000002.json").has_value());
+  EXPECT_TRUE(bucket_->Object("site1/cam/000000000003.vdbf").has_value());  // still on disk
   worker_.Stop();
 }
 
