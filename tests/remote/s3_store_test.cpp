@@ -17,9 +17,12 @@
 #include <random>
 #include <thread>
 
+#include "../engine/test_util.h"
 #include "file.h"
+#include "remote_fs.h"
 #include "rgw_server.h"
 #include "s3_store.h"
+#include "uploader.h"
 
 using namespace vdb;
 using namespace vdb::remote;
@@ -455,7 +458,91 @@ class KillingFile : public File {
   std::unique_ptr<File> f_;
   uint64_t kill_at_;
 };
+
+// An Fs whose one file kills the process when read past `kill_at` (the
+// rest is the real file system): a recorder killed mid-upload.
+class KillingFs : public Fs {
+ public:
+  KillingFs(std::string victim, uint64_t kill_at) : victim_(std::move(victim)), kill_at_(kill_at) {}
+  Result<std::unique_ptr<File>> Open(const std::string &path, OpenMode mode) override {
+    VDB_ASSIGN_OR_RETURN(auto f, fs_->Open(path, mode));
+    if (path != victim_) return f;
+    return std::unique_ptr<File>(new KillingFile(std::move(f), kill_at_));
+  }
+  Status Rename(const std::string &a, const std::string &b) override { return fs_->Rename(a, b); }
+  Status Remove(const std::string &p) override { return fs_->Remove(p); }
+  Status MakeDirs(const std::string &p) override { return fs_->MakeDirs(p); }
+  Result<std::vector<std::string>> List(const std::string &d) override { return fs_->List(d); }
+  Status SyncDir(const std::string &d) override { return fs_->SyncDir(d); }
+  bool Exists(const std::string &p) override { return fs_->Exists(p); }
+  Result<FileType> TypeOf(const std::string &p) override { return fs_->TypeOf(p); }
+  Result<std::unique_ptr<Lock>> TryLock(const std::string &p, LockMode m) override {
+    return fs_->TryLock(p, m);
+  }
+  Result<uint64_t> FreeSpace(const std::string &p) override { return fs_->FreeSpace(p); }
+
+ private:
+  Fs *fs_ = DefaultFs();
+  std::string victim_;
+  uint64_t kill_at_;
+};
 }  // namespace
+
+// `vdb upload` (StreamUploader) killed with -9 in the middle of a segment's
+// multipart upload: the bucket shows only whole segments meanwhile, and the
+// next run resumes that upload, keeping its parts, to a store identical to
+// the local one.
+TEST(S3Store, AStreamUploadKilledMidSegmentResumesKeepingItsParts) {
+  test::TempDir dir;
+  const std::string store = dir.path() + "/store";
+  std::vector<test::TestFrame> frames;
+  {
+    WriterOptions wo;
+    wo.max_segment_duration = test::kSecond;
+    auto w = test::OpenWriter(DefaultFs(), store, wo);
+    ASSERT_TRUE(w);
+    frames = test::MakeFrames(90, 400000);  // 3 segments of ~12 MB
+    test::AppendAll(w.get(), frames);
+    ASSERT_TRUE(w->Close().ok());
+  }
+  auto bucket = OpenStore();
+  StreamUploadOptions o;
+  o.parts.multipart_threshold = kMinPartSize;
+  o.parts.part_size = kMinPartSize;
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto s = S3Store::Open(Options(), TestCredentials());
+    if (!s.ok() || !EnsureRemoteStore(s->get(), "killed").ok()) _exit(2);
+    KillingFs fs(store + "/cam/000000000002.vdbf", (5 << 20) + (2 << 20));  // in its part 2
+    (void)UploadStream(s->get(), "killed", &fs, store, "cam", o);
+    _exit(3);  // not reached
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "status " << status;
+
+  RemoteFs rfs(bucket.get());
+  {  // Meanwhile: segment 1, whole; nothing of segment 2 is visible.
+    auto r = Reader::Open(&rfs, "killed", "cam");
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    auto got = test::ReadAll(r->get());
+    ASSERT_EQ(got.size(), 30u);
+    EXPECT_TRUE(
+        test::SameFrames(got, std::vector<test::TestFrame>(frames.begin(), frames.begin() + 30)));
+  }
+  auto up = UploadStream(bucket.get(), "killed", DefaultFs(), store, "cam", o);
+  ASSERT_TRUE(up.ok()) << up.status().ToString();
+  EXPECT_EQ(up->parts_reused, 1);
+  EXPECT_EQ(up->segments_present + up->segments_sent, 3);
+  auto r = Reader::Open(&rfs, "killed", "cam");
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE((*r)->problem().empty()) << (*r)->problem();
+  EXPECT_TRUE(test::SameFrames(test::ReadAll(r->get()), frames));
+  auto pending = bucket->ListMultipartUploads("killed/");
+  ASSERT_TRUE(pending.ok());
+  EXPECT_TRUE(pending->empty());
+}
 
 TEST(S3Store, MultipartResumesAfterKill9MidUpload) {
   std::string data = RandomBytes(12 << 20, 7);
