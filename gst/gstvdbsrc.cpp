@@ -63,6 +63,7 @@
  * gst-launch-1.0 vdbsrc location=store start-time=2026-11-23T10:00:00Z \
  *     stop-time=2026-11-23T10:05:00Z ! h264parse ! mp4mux ! filesink location=clip.mp4
  * gst-play-1.0 vdb:///var/lib/vdb?stream=cam1
+ * gst-play-1.0 "vdbs3://footage/site1?stream=cam1&endpoint=http://rgw:7480"
  * gst-launch-1.0 vdbsrc location=s3://footage/site1 endpoint=http://rgw:7480 stream=cam1 \
  *     ! decodebin ! autovideosink
  * ]|
@@ -431,7 +432,9 @@ static GstURIType gst_vdb_src_uri_get_type(GType) {
 }
 
 static const gchar *const *gst_vdb_src_uri_get_protocols(GType) {
-  static const gchar *protocols[] = {"vdb", NULL};
+  /* vdb:///path/to/store?stream=S; vdbs3://BUCKET/PREFIX?stream=S (a store
+   * in a bucket; &endpoint=URL&region=R, else AWS_ENDPOINT_URL, AWS_REGION) */
+  static const gchar *protocols[] = {"vdb", "vdbs3", NULL};
   return protocols;
 }
 
@@ -440,7 +443,16 @@ static gchar *gst_vdb_src_uri_get_uri(GstURIHandler *handler) {
   GST_OBJECT_LOCK(self);
   gchar *uri = NULL;
   if (self->location) {
-    GstUri *u = gst_uri_new("vdb", NULL, NULL, GST_URI_NO_PORT, self->location, NULL, NULL);
+    GstUri *u = NULL;
+    auto s3 = vdb::remote::ParseS3Url(self->location);
+    if (s3.ok()) {
+      u = gst_uri_new("vdbs3", NULL, s3->bucket.c_str(), GST_URI_NO_PORT,
+                      ("/" + s3->prefix).c_str(), NULL, NULL);
+      if (self->endpoint) gst_uri_set_query_value(u, "endpoint", self->endpoint);
+      if (self->region) gst_uri_set_query_value(u, "region", self->region);
+    } else {
+      u = gst_uri_new("vdb", NULL, NULL, GST_URI_NO_PORT, self->location, NULL, NULL);
+    }
     gst_uri_set_query_value(u, "stream", self->stream);
     if (self->start_time) gst_uri_set_query_value(u, "start", self->start_time);
     if (self->stop_time) gst_uri_set_query_value(u, "stop", self->stop_time);
@@ -455,9 +467,19 @@ static gboolean gst_vdb_src_uri_set_uri(GstURIHandler *handler, const gchar *uri
   GstVdbSrc *self = GST_VDB_SRC(handler);
   GstUri *u = gst_uri_from_string(uri);
   gchar *path = u ? gst_uri_get_path(u) : NULL; /* transfer full */
-  if (!u || g_strcmp0(gst_uri_get_scheme(u), "vdb") != 0 || !path || !*path) {
+  bool s3 = u && g_strcmp0(gst_uri_get_scheme(u), "vdbs3") == 0;
+  if (s3 && gst_uri_get_host(u) && path && path[0] == '/' && path[1]) {
+    /* vdbs3://BUCKET/PREFIX: the store in the bucket */
+    gchar *location = g_strdup_printf("s3://%s%s", gst_uri_get_host(u), path);
+    g_free(path);
+    path = location;
+    g_object_set(self, "endpoint", gst_uri_get_query_value(u, "endpoint"), "region",
+                 gst_uri_get_query_value(u, "region"), NULL);
+  } else if (!u || (!s3 && g_strcmp0(gst_uri_get_scheme(u), "vdb") != 0) || s3 || !path || !*path) {
     g_set_error(error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
-                "Invalid vdb URI '%s' (expected vdb:///path/to/store?stream=NAME)", uri);
+                "Invalid vdb URI '%s' (expected vdb:///path/to/store?stream=NAME or "
+                "vdbs3://BUCKET/PREFIX?stream=NAME)",
+                uri);
     g_free(path);
     if (u) gst_uri_unref(u);
     return FALSE;

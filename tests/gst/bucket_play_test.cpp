@@ -66,19 +66,16 @@ std::string RecordAndUpload(const std::string &prefix) {
   return std::string("s3://") + kBucket + "/" + prefix;
 }
 
-void SetLocation(GstElement *, GstElement *source, gpointer location) {
-  g_object_set(source, "location", static_cast<const char *>(location), NULL);
-}
-
-// playbin on the bucket store, clock-synced sinks: what an application
-// embedding GStreamer does (its URI picks vdbsrc, source-setup points it
-// at the bucket).
+// playbin on a store, clock-synced sinks, as gst-play does it: a bucket's
+// by its vdbs3:// URI (the endpoint from AWS_ENDPOINT_URL), a directory's
+// by vdb://.
 GstElement *Playbin(const std::string &location, Seen *video, Seen *audio) {
+  std::string uri =
+      location.rfind("s3://", 0) == 0 ? "vdbs3://" + location.substr(5) : "vdb://" + location;
+  uri += "?stream=cam";
   GstElement *p = gst_element_factory_make("playbin", NULL);
-  g_object_set(p, "uri", "vdb:///unused?stream=cam", "video-sink", SyncedSink(video), "audio-sink",
+  g_object_set(p, "uri", uri.c_str(), "video-sink", SyncedSink(video), "audio-sink",
                SyncedSink(audio), NULL);
-  g_signal_connect_data(p, "source-setup", G_CALLBACK(SetLocation), g_strdup(location.c_str()),
-                        (GClosureNotify)g_free, GConnectFlags(0));
   return p;
 }
 
