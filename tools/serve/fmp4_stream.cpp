@@ -45,13 +45,13 @@ void Fmp4Streams::Start(SoupServerMessage *msg, const vdbtool::RemuxRequest &req
                                       st->cv.notify_all();
                                     }),
                                     raw);
-  s->handlers[1] = g_signal_connect(msg, "finished",
-                                    G_CALLBACK(+[](SoupServerMessage *, Fmp4Stream *st) {
-                                      st->finished = true;
-                                      st->cancel = true;
-                                      st->cv.notify_all();
-                                    }),
-                                    raw);
+  s->handlers[1] =
+      g_signal_connect(msg, "finished", G_CALLBACK(+[](SoupServerMessage *, Fmp4Stream *st) {
+                         st->finished = true;
+                         st->cancel = true;
+                         st->cv.notify_all();
+                       }),
+                       raw);
   soup_server_message_pause(msg);
   streams_.push_back(s);
   GMainContext *ctx = g_main_context_ref_thread_default();

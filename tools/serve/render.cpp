@@ -20,8 +20,8 @@ std::string RunToEos(GstElement *p) {
     error = "cannot start the pipeline";
   GstBus *bus = gst_element_get_bus(p);
   while (error.empty()) {
-    GstMessage *m = gst_bus_timed_pop_filtered(
-        bus, GST_CLOCK_TIME_NONE, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+    GstMessage *m = gst_bus_timed_pop_filtered(bus, GST_CLOCK_TIME_NONE,
+                                               GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
     bool eos = GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS;
     if (!eos) {
       GError *err = nullptr;
@@ -39,7 +39,9 @@ std::string RunToEos(GstElement *p) {
   return error;
 }
 
-GstElement *Muxer(GstElement *p) { return gst_bin_get_by_name(GST_BIN(p), "mux"); }
+GstElement *Muxer(GstElement *p) {
+  return gst_bin_get_by_name(GST_BIN(p), "mux");
+}
 
 }  // namespace
 
@@ -56,7 +58,7 @@ std::string RenderToFile(const vdbtool::RemuxRequest &req, const std::string &pa
   return RunToEos(p);
 }
 
-std::string RenderSegmentTs(const std::string &dir, const vdb::SegmentInfo &segment,
+std::string RenderSegmentTs(vdb::Fs *fs, const std::string &dir, const vdb::SegmentInfo &segment,
                             const std::vector<vdb::TrackMeta> &tracks, const std::string &path) {
   struct Track {
     std::unique_ptr<vdb::SegmentReader> reader;
@@ -66,7 +68,7 @@ std::string RenderSegmentTs(const std::string &dir, const vdb::SegmentInfo &segm
   };
   std::vector<Track> ts;
   for (const vdb::TrackMeta &t : tracks) {
-    auto r = vdb::SegmentReader::Open(vdb::DefaultFs(), dir, segment, t.track);
+    auto r = vdb::SegmentReader::Open(fs, dir, segment, t.track);
     if (!r.ok()) return r.status().ToString();
     Track tr;
     tr.reader = std::move(r.value());
@@ -96,13 +98,12 @@ std::string RenderSegmentTs(const std::string &dir, const vdb::SegmentInfo &segm
     gst_bin_add(GST_BIN(p), t.src);
     const char *parser = vdbtool::ParserFor(vdb::CodecOfCaps(t.reader->caps()));
     GstElement *parse = *parser ? gst_element_factory_make(parser, NULL) : nullptr;
-    bool linked = parse ? (gst_bin_add(GST_BIN(p), parse), gst_element_link(t.src, parse) &&
-                                                              gst_element_link(parse, mux))
+    bool linked = parse ? (gst_bin_add(GST_BIN(p), parse),
+                           gst_element_link(t.src, parse) && gst_element_link(parse, mux))
                         : gst_element_link(t.src, mux);
     if (!linked) {
       gst_object_unref(p);
-      return "cannot put " + t.reader->caps().substr(0, t.reader->caps().find(',')) +
-             " in MPEG-TS";
+      return "cannot put " + t.reader->caps().substr(0, t.reader->caps().find(',')) + " in MPEG-TS";
     }
   }
   if (gst_element_set_state(p, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {

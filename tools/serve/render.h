@@ -26,8 +26,8 @@ std::string RenderToFile(const vdbtool::RemuxRequest &req, const std::string &pa
 // (those in `tracks`), in stored order with their recorded timestamps, so
 // consecutive segments continue each other and a B-frame stored after the
 // next segment's first keyframe is not lost between them. `dir`: the
-// stream's directory.
-std::string RenderSegmentTs(const std::string &dir, const vdb::SegmentInfo &segment,
+// stream's directory on `fs`.
+std::string RenderSegmentTs(vdb::Fs *fs, const std::string &dir, const vdb::SegmentInfo &segment,
                             const std::vector<vdb::TrackMeta> &tracks, const std::string &path);
 
 // Streams `req` as fragmented MP4 (1 s fragments): `chunk` is called with

@@ -19,7 +19,8 @@ void RespondBytes(SoupServerMessage *msg, GBytes *body, const std::string &conte
   SoupMessageHeaders *resp = soup_server_message_get_response_headers(msg);
   soup_message_headers_replace(resp, "Accept-Ranges", "bytes");
   soup_message_headers_set_content_type(resp, content_type.c_str(), nullptr);
-  if (!disposition.empty()) soup_message_headers_replace(resp, "Content-Disposition", disposition.c_str());
+  if (!disposition.empty())
+    soup_message_headers_replace(resp, "Content-Disposition", disposition.c_str());
   SoupMessageBody *out = soup_server_message_get_response_body(msg);
   goffset size = goffset(g_bytes_get_size(body));
   const char *range = soup_message_headers_get_one(req, "Range");
@@ -28,7 +29,8 @@ void RespondBytes(SoupServerMessage *msg, GBytes *body, const std::string &conte
     int n = 0;
     bool ok = soup_message_headers_get_ranges(req, size, &ranges, &n);
     if (ok && (ranges[0].start >= size || ranges[0].end < ranges[0].start)) {
-      soup_message_headers_free_ranges(req, ranges);  // libsoup 3.2 lets "bytes=N-" past the end through
+      soup_message_headers_free_ranges(req,
+                                       ranges);  // libsoup 3.2 lets "bytes=N-" past the end through
       ok = false;
     }
     if (!ok) {

@@ -17,18 +17,23 @@
 #include <cstdint>
 #include <string>
 
+#include "file.h"
+
 namespace vdbserve {
 
 struct ServeOptions {
   std::string store;
-  std::string listen = "127.0.0.1:8554";  // HOST:PORT (port 0: any free port)
-  std::string web_dir;                    // "": where vdb's web page is installed
-  std::string cache_dir;                  // "": a new directory under $TMPDIR
-  uint64_t cache_bytes = 512ull << 20;    // rendered files kept for repeated requests
-  unsigned workers = 2;                   // renders at once
+  // What the store is read through: set by Serve() (the store's own files,
+  // and its bucket for segments only there: StoreLocation).
+  vdb::Fs *fs = nullptr;
+  std::string listen = "127.0.0.1:8554";             // HOST:PORT (port 0: any free port)
+  std::string web_dir;                               // "": where vdb's web page is installed
+  std::string cache_dir;                             // "": a new directory under $TMPDIR
+  uint64_t cache_bytes = 512ull << 20;               // rendered files kept for repeated requests
+  unsigned workers = 2;                              // renders at once
   uint64_t max_range = 6 * 3600ull * 1000000000ull;  // longest range served, ns
   uint64_t max_file_bytes = 4ull << 30;  // a whole-file response (MP4, MKV, WebM) at most this big
-  unsigned max_streams = 32;              // fragmented MP4 streams at once
+  unsigned max_streams = 32;             // fragmented MP4 streams at once
 };
 
 // Runs until SIGINT or SIGTERM. Returns a process exit code.

@@ -22,6 +22,7 @@
 #include "responses.h"
 #include "serve.h"
 #include "store.h"
+#include "store_location.h"
 #include "stream_info.h"
 #include "time_parse.h"
 #include "timeline.h"
@@ -49,10 +50,14 @@ struct Refusal {
 
 guint HttpStatusOf(const vdb::Status &st) {
   switch (st.code()) {
-    case vdb::Code::kNotFound: return SOUP_STATUS_NOT_FOUND;
-    case vdb::Code::kInvalidArgument: return SOUP_STATUS_BAD_REQUEST;
-    case vdb::Code::kUnsupported: return SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE;
-    default: return SOUP_STATUS_INTERNAL_SERVER_ERROR;
+    case vdb::Code::kNotFound:
+      return SOUP_STATUS_NOT_FOUND;
+    case vdb::Code::kInvalidArgument:
+      return SOUP_STATUS_BAD_REQUEST;
+    case vdb::Code::kUnsupported:
+      return SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE;
+    default:
+      return SOUP_STATUS_INTERNAL_SERVER_ERROR;
   }
 }
 
@@ -68,8 +73,7 @@ std::string H264CodecFromSps(vdb::Reader *r) {
   auto seg = r->Segment(r->segments().size() - 1);
   std::vector<uint8_t> buf;
   std::vector<vdb::FrameView> frames;
-  if (!seg.ok() || (*seg)->size() == 0 || !(*seg)->Read(0, 1, &buf, &frames).ok() ||
-      frames.empty())
+  if (!seg.ok() || (*seg)->size() == 0 || !(*seg)->Read(0, 1, &buf, &frames).ok() || frames.empty())
     return "";
   const uint8_t *d = buf.data() + frames[0].data_offset;
   size_t n = frames[0].header.payload_size;
@@ -144,8 +148,8 @@ class Server {
     std::unique_ptr<vdb::Reader> reader;
   };
 
-  static void OnRequest(SoupServer *, SoupServerMessage *msg, const char *path,
-                        GHashTable *query, gpointer self) {
+  static void OnRequest(SoupServer *, SoupServerMessage *msg, const char *path, GHashTable *query,
+                        gpointer self) {
     static_cast<Server *>(self)->Handle(msg, path, query);
   }
   void Handle(SoupServerMessage *msg, const std::string &path, GHashTable *query);
@@ -216,7 +220,7 @@ std::string Server::TempPath() {
 
 vdb::Reader *Server::Open(const std::string &name, Refusal *refusal) {
   // Only names the store lists: a name is never a path.
-  auto names = vdb::ListStreams(vdb::DefaultFs(), o_.store);
+  auto names = vdb::ListStreams(o_.fs, o_.store);
   if (!names.ok()) {
     *refusal = {SOUP_STATUS_INTERNAL_SERVER_ERROR, names.status().ToString()};
     return nullptr;
@@ -232,7 +236,7 @@ vdb::Reader *Server::Open(const std::string &name, Refusal *refusal) {
   bool changed = false;
   if (s.reader && !s.reader->Refresh(&changed).ok()) s.reader.reset();
   if (!s.reader) {
-    auto r = vdb::Reader::Open(vdb::DefaultFs(), o_.store, name);
+    auto r = vdb::Reader::Open(o_.fs, o_.store, name);
     if (!r.ok()) {
       streams_.erase(name);
       *refusal = {HttpStatusOf(r.status()), r.status().ToString()};
@@ -245,12 +249,9 @@ vdb::Reader *Server::Open(const std::string &name, Refusal *refusal) {
 
 json Server::Describe(vdb::Reader *r, const std::string &name) {
   json info = vdbtool::StreamInfo(r, name);
-  json out = {{"stream", name},
-              {"live", info["open"]},
-              {"tracks", info["tracks"]},
-              {"segments", info["segments"]},
-              {"bytes", info["bytes"]},
-              {"ranges", json::array()},
+  json out = {{"stream", name},           {"live", info["open"]},
+              {"tracks", info["tracks"]}, {"segments", info["segments"]},
+              {"bytes", info["bytes"]},   {"ranges", json::array()},
               {"gaps", json::array()}};
   std::vector<vdb::TrackMeta> tracks;
   for (const auto &t : info["tracks"])
@@ -329,7 +330,7 @@ void Server::Handle(SoupServerMessage *msg, const std::string &path, GHashTable 
   if (path == "/app.js" || path == "/style.css") return Static(msg, path.substr(1));
   const std::string api = "/api/streams";
   if (path == api || path == api + "/") {
-    auto names = vdb::ListStreams(vdb::DefaultFs(), o_.store);
+    auto names = vdb::ListStreams(o_.fs, o_.store);
     if (!names.ok()) return RespondError(msg, 500, names.status().ToString());
     json out = json::array();
     for (const auto &n : names.value()) {
@@ -367,7 +368,8 @@ void Server::HandleStream(SoupServerMessage *msg, const std::string &name,
   if (resource.rfind(seg, 0) == 0 && resource.size() > seg.size() + 3 &&
       resource.compare(resource.size() - 3, 3, ".ts") == 0)
     return Segment(msg, name, resource.substr(seg.size(), resource.size() - seg.size() - 3));
-  RespondError(msg, SOUP_STATUS_NOT_FOUND, "stream '" + name + "' has no resource '" + resource + "'");
+  RespondError(msg, SOUP_STATUS_NOT_FOUND,
+               "stream '" + name + "' has no resource '" + resource + "'");
 }
 
 void Server::Static(SoupServerMessage *msg, const std::string &file) {
@@ -396,7 +398,8 @@ void Server::GetFile(SoupServerMessage *msg, const std::string &name, const std:
   auto plan = vdb::PlanExport(r, tracks.value(), "video." + ext, start, end);
   if (!plan.ok()) {
     bool container = plan.status().message().find("cannot hold") != std::string::npos;
-    return RespondError(msg, container ? SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE : SOUP_STATUS_BAD_REQUEST,
+    return RespondError(msg,
+                        container ? SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE : SOUP_STATUS_BAD_REQUEST,
                         plan.status().message());
   }
   vdbtool::RemuxRequest req;
@@ -423,20 +426,21 @@ void Server::GetFile(SoupServerMessage *msg, const std::string &name, const std:
   for (auto it = segs.rbegin(); it != segs.rend() && !sealed_end; ++it)
     if (it->sealed()) sealed_end = it->UtcAt(it->end_pts);
   bool cache = req.stop_utc <= sealed_end;
-  std::string key = name + "/" + std::to_string(req.start_utc) + "-" +
-                    std::to_string(req.stop_utc) + "." + ext;
+  std::string key =
+      name + "/" + std::to_string(req.start_utc) + "-" + std::to_string(req.stop_utc) + "." + ext;
   std::string type = ext == "mp4" ? "video/mp4" : ext == "webm" ? "video/webm" : "video/x-matroska";
-  std::string disp = Param(query, "download")
-                         ? "attachment; filename=\"" + name + "-" +
-                               vdb::FormatUtc(req.start_utc) + "." + ext + "\""
-                         : "";
+  std::string disp = Param(query, "download") ? "attachment; filename=\"" + name + "-" +
+                                                    vdb::FormatUtc(req.start_utc) + "." + ext + "\""
+                                              : "";
   std::string path = TempPath();
   Render(msg, key, cache, type, disp, [req, path](std::string *file, std::string *error) {
     *error = RenderToFile(req, path);
     GBytes *b = error->empty() ? MapFile(path) : nullptr;
     if (!b && error->empty()) *error = "cannot read the rendered file";
-    if (b) *file = path;
-    else g_unlink(path.c_str());
+    if (b)
+      *file = path;
+    else
+      g_unlink(path.c_str());
     return b;
   });
 }
@@ -455,9 +459,9 @@ void Server::GetFragmented(SoupServerMessage *msg, const std::string &name, GHas
   if (live && (g_str_equal(live, "1") || g_str_equal(live, "true"))) {
     req.live = true;
     auto pos = r->FindKeyframe(r->end_pts(), vdb::Snap::kBefore);
-    auto seg = pos.ok() ? r->Segment(pos->segment) : vdb::Result<vdb::SegmentReader *>(pos.status());
-    if (seg.ok())
-      first_utc = r->segments()[pos->segment].UtcAt((*seg)->entry(pos->frame).pts);
+    auto seg =
+        pos.ok() ? r->Segment(pos->segment) : vdb::Result<vdb::SegmentReader *>(pos.status());
+    if (seg.ok()) first_utc = r->segments()[pos->segment].UtcAt((*seg)->entry(pos->frame).pts);
   } else {
     uint64_t start, end;
     if (Refusal f = ParseRange(query, r, &start, &end))
@@ -465,7 +469,8 @@ void Server::GetFragmented(SoupServerMessage *msg, const std::string &name, GHas
     // Matroska's rule holds every codec; mp4mux takes VP9 and AV1 too, and
     // browsers play them from fragmented MP4.
     auto plan = vdb::PlanExport(r, req.tracks, "video.mkv", start, end);
-    if (!plan.ok()) return RespondError(msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE, plan.status().message());
+    if (!plan.ok())
+      return RespondError(msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE, plan.status().message());
     req.start_utc = plan->start_utc;
     req.stop_utc = Param(query, "end") || Param(query, "duration") ? end : 0;
     first_utc = plan->start_utc;
@@ -531,11 +536,13 @@ void Server::Segment(SoupServerMessage *msg, const std::string &name, const std:
   std::string dir = r->dir();
   std::string path = TempPath();
   Render(msg, name + "/seg" + id + ".ts", true, "video/mp2t", "",
-         [dir, s, playable, path](std::string *file, std::string *error) {
-           *error = RenderSegmentTs(dir, s, playable, path);
+         [fs = o_.fs, dir, s, playable, path](std::string *file, std::string *error) {
+           *error = RenderSegmentTs(fs, dir, s, playable, path);
            GBytes *b = error->empty() ? MapFile(path) : nullptr;
-           if (b) *file = path;
-           else g_unlink(path.c_str());
+           if (b)
+             *file = path;
+           else
+             g_unlink(path.c_str());
            if (!b && error->empty()) *error = "cannot read the rendered segment";
            return b;
          });
@@ -566,8 +573,9 @@ void Server::Thumbnail(SoupServerMessage *msg, const std::string &name, GHashTab
   uint64_t key_utc = s.UtcAt((*seg)->entry(pos->frame).pts);
   std::string store = o_.store;
   // One render per keyframe and width, however many hover over it.
-  Render(msg, name + "/thumb" + std::to_string(s.id) + "-" + std::to_string(pos->frame) + "w" +
-                  std::to_string(width),
+  Render(msg,
+         name + "/thumb" + std::to_string(s.id) + "-" + std::to_string(pos->frame) + "w" +
+             std::to_string(width),
          s.sealed(), "image/jpeg", "",
          [store, name, key_utc, width](std::string *, std::string *error) {
            return RenderThumbnail(store, name, key_utc, width, error);
@@ -657,15 +665,15 @@ int Server::Run() {
   soup_server_add_handler(server_, nullptr, OnRequest, this, nullptr);
   // Requests libsoup refuses itself (a path whose %-escapes make "..", a
   // malformed URI) get the same JSON error body as the others.
-  g_signal_connect(server_, "request-read",
-                   G_CALLBACK(+[](SoupServer *, SoupServerMessage *msg, gpointer) {
-                     guint st = soup_server_message_get_status(msg);
-                     if (st >= 400 && !soup_server_message_get_response_body(msg)->length)
-                       RespondError(msg, st, std::string("bad request: ") +
-                                                 soup_status_get_phrase(st) +
-                                                 ": a malformed path, or one that %-encodes '..', '/' or NUL");
-                   }),
-                   nullptr);
+  g_signal_connect(
+      server_, "request-read", G_CALLBACK(+[](SoupServer *, SoupServerMessage *msg, gpointer) {
+        guint st = soup_server_message_get_status(msg);
+        if (st >= 400 && !soup_server_message_get_response_body(msg)->length)
+          RespondError(msg, st,
+                       std::string("bad request: ") + soup_status_get_phrase(st) +
+                           ": a malformed path, or one that %-encodes '..', '/' or NUL");
+      }),
+      nullptr);
   GError *err = nullptr;
   bool ok = soup_server_listen(server_, addr, SoupServerListenOptions(0), &err);
   g_object_unref(addr);
@@ -704,12 +712,26 @@ int Serve(const ServeOptions &options) {
     std::fprintf(stderr, "vdb serve: %s\n", init_error.c_str());
     return 2;
   }
-  vdb::Status st = vdb::PrepareStore(vdb::DefaultFs(), options.store, false);
+  if (vdb::remote::IsS3Url(options.store)) {
+    std::fprintf(stderr,
+                 "vdb serve: serves a local store (its uploaded segments are read from its "
+                 "bucket); serving a bucket alone is not supported yet\n");
+    return 2;
+  }
+  auto where = vdb::remote::StoreLocation::Open(options.store, {});
+  if (!where.ok()) {
+    std::fprintf(stderr, "vdb serve: %s\n", where.status().ToString().c_str());
+    return 2;
+  }
+  if (!(*where)->problem().empty())
+    std::fprintf(stderr, "vdb serve: warning: %s\n", (*where)->problem().c_str());
+  vdb::Status st = vdb::PrepareStore((*where)->fs(), options.store, false);
   if (!st.ok()) {
     std::fprintf(stderr, "vdb serve: %s\n", st.ToString().c_str());
     return 2;
   }
   ServeOptions o = options;
+  o.fs = (*where)->fs();
   bool own_dir = o.cache_dir.empty();
   if (own_dir) {
     gchar *dir = g_dir_make_tmp("vdb-serve-XXXXXX", nullptr);
