@@ -4,6 +4,8 @@
 // playbin and `vdb export`: tests/gst/bucket_play_test.cpp.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "../engine/test_util.h"
 #include "catalog.h"
 #include "mem_fs.h"
@@ -357,6 +359,36 @@ TEST_F(BucketStoreTest, BucketRetentionTakesTheOldestFirstAndNeverWhatIsStillOnL
   ASSERT_TRUE(gone.ok());
   EXPECT_TRUE(gone->empty());
   writer_.reset();
+}
+
+TEST_F(BucketStoreTest, RecordersOnSeveralMachinesShareABucketAndAnyMachinePlaysEveryStream) {
+  // Two recorders (their own disks), one prefix, a stream each.
+  MemFs disk_a, disk_b;
+  std::vector<std::vector<test::TestFrame>> recorded;
+  for (auto [fs, stream] : {std::pair<MemFs *, const char *>{&disk_a, "gate"}, {&disk_b, "yard"}}) {
+    WriterOptions o;
+    o.max_segment_duration = kSecond;
+    auto w = Writer::Open(fs, "/rec", stream, o, nullptr);
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE((*w)->SetCaps("h264", "video/x-h264, stream-format=byte-stream").ok());
+    recorded.push_back(test::MakeFrames(90, 1000, 30, 30, 0, stream[0]));
+    test::AppendAll(w->get(), recorded.back());
+    ASSERT_TRUE((*w)->Close().ok());
+    ASSERT_TRUE(EnsureRemoteStore(&bucket_, kPrefix).ok());
+    auto up = UploadStream(&bucket_, kPrefix, fs, "/rec", stream);
+    ASSERT_TRUE(up.ok()) << up.status().ToString();
+  }
+  // A third machine: the bucket alone.
+  auto streams = ListStreams(&rfs_, kPrefix);
+  ASSERT_TRUE(streams.ok());
+  std::vector<std::string> names = streams.value();
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"gate", "yard"}));
+  for (size_t i = 0; i < 2; i++) {
+    auto r = Reader::Open(&rfs_, kPrefix, names[i]);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_TRUE(test::SameFrames(test::ReadAll(r->get()), recorded[i])) << names[i];
+  }
 }
 
 }  // namespace
