@@ -14,7 +14,7 @@
 # Skipped cases are printed with their reasons and counted at the end.
 # Usage: tests/run.sh [--quick]   (--quick: step 1 only)
 set -euo pipefail
-VDB_EXTRA_PACKAGES="valgrind clang libclang-rt-14-dev libgstrtspserver-1.0-dev gstreamer1.0-plugins-base-apps xvfb ffmpeg python3 chromium python3-websocket ceph-mon ceph-osd radosgw"
+VDB_EXTRA_PACKAGES="valgrind clang libclang-rt-14-dev libgstrtspserver-1.0-dev gstreamer1.0-plugins-base-apps xvfb ffmpeg python3 chromium python3-websocket ceph-mon ceph-osd radosgw curl"
 source "$(dirname "$0")/../scripts/setup.sh"
 cd "$VDB_ROOT"
 

@@ -26,8 +26,8 @@ namespace vdb::test {
 inline bool RadosgwInstalled() {
   const char *path = std::getenv("PATH");
   std::string p = path ? path : "/usr/bin:/bin";
-  for (const char *tool :
-       {"radosgw", "ceph-mon", "ceph-osd", "radosgw-admin", "monmaptool", "ceph"}) {
+  for (const char *tool : {"radosgw", "ceph-mon", "ceph-osd", "radosgw-admin", "monmaptool", "ceph",
+                           "curl", "python3"}) {
     bool found = false;
     std::stringstream ss(p);
     std::string dir;
@@ -40,8 +40,9 @@ inline bool RadosgwInstalled() {
 
 // Prints the skip line, appends it to $VDB_SKIP_LOG, returns 77 (meson's skip).
 inline int SkipNoRadosgw(const char *test) {
-  std::string line = std::string("SKIP ") + test +
-                     ": radosgw not installed (Debian packages ceph-mon ceph-osd radosgw)";
+  std::string line =
+      std::string("SKIP ") + test +
+      ": radosgw not installed (Debian packages ceph-mon ceph-osd radosgw curl python3)";
   std::printf("%s\n", line.c_str());
   if (const char *log = std::getenv("VDB_SKIP_LOG"); log && *log) {
     std::ofstream f(log, std::ios::app);
