@@ -58,7 +58,8 @@ Status WriteRemoteConfig(Fs *fs, const std::string &store, const RemoteConfig &c
                          j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
-Result<std::unique_ptr<ObjectStore>> OpenBucket(const S3Url &url, const RemoteArgs &args) {
+Result<std::unique_ptr<ObjectStore>> OpenBucket(const S3Url &url, const RemoteArgs &args,
+                                                bool check) {
   S3Options o;
   o.bucket = url.bucket;
   o.endpoint = args.endpoint;
@@ -74,7 +75,7 @@ Result<std::unique_ptr<ObjectStore>> OpenBucket(const S3Url &url, const RemoteAr
     o.endpoint = "https://s3." + region + ".amazonaws.com";
   }
   VDB_ASSIGN_OR_RETURN(auto s3, S3Store::Open(o));
-  VDB_RETURN_IF_ERROR(s3->CheckBucket());
+  if (check) VDB_RETURN_IF_ERROR(s3->CheckBucket());
   return std::unique_ptr<ObjectStore>(std::move(s3));
 }
 
@@ -103,7 +104,7 @@ Result<std::unique_ptr<StoreLocation>> StoreLocation::Open(const std::string &na
   if (a.endpoint.empty()) a.endpoint = config->endpoint;
   if (a.region.empty()) a.region = config->region;
   S3Url url = ParseS3Url(config->location).value();
-  auto bucket = OpenBucket(url, a);
+  auto bucket = OpenBucket(url, a, /*check=*/false);
   if (!bucket.ok()) {
     loc->problem_ = "its bucket " + config->location + " cannot be read (" +
                     bucket.status().ToString() + "): segments uploaded and removed here are gaps";

@@ -45,13 +45,17 @@ struct RemoteConfig {
 Result<RemoteConfig> ReadRemoteConfig(Fs *fs, const std::string &store);
 Status WriteRemoteConfig(Fs *fs, const std::string &store, const RemoteConfig &config);
 
-// Opens the bucket of `url` (checked: it exists, the credentials work).
-Result<std::unique_ptr<ObjectStore>> OpenBucket(const S3Url &url, const RemoteArgs &args);
+// Opens the bucket of `url`; with `check`, asks the server that it exists
+// and takes the credentials (one request; without, nothing is sent yet).
+Result<std::unique_ptr<ObjectStore>> OpenBucket(const S3Url &url, const RemoteArgs &args,
+                                                bool check = true);
 
 class StoreLocation {
  public:
   // A directory (with its bucket if remote.json names one) or s3://...
-  // A directory whose bucket cannot be opened is opened alone: problem()
+  // A directory's bucket is not asked anything until a segment only there
+  // is read (a local store opens at once, the server up or not); one that
+  // cannot be opened (no credentials) leaves the directory alone: problem()
   // says why (its uploaded-only segments then play as gaps).
   static Result<std::unique_ptr<StoreLocation>> Open(const std::string &name,
                                                      const RemoteArgs &args);
