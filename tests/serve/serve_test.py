@@ -394,6 +394,10 @@ def test_live_playlist_and_20_clients_while_recording_with_retention(store):
             list(pool.map(client, range(20)))
         recorder.join()
         assert not errors, errors[:5]
+        # Thousands of connections came and went: none is left open.
+        time.sleep(0.5)
+        fds = len(os.listdir(f"/proc/{srv.proc.pid}/fd"))
+        assert fds < 100, f"{fds} file descriptors open after the clients left"
         assert counts.get(200, 0) > 40, counts
         status, text = srv.get("/api/streams/live/live.m3u8")[0::2]
         assert int(re.search(rb"MEDIA-SEQUENCE:(\d+)", text).group(1)) > seq0

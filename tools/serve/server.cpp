@@ -665,8 +665,14 @@ int Server::Run() {
   soup_server_add_handler(server_, nullptr, OnRequest, this, nullptr);
   // Requests libsoup refuses itself (a path whose %-escapes make "..", a
   // malformed URI) get the same JSON error body as the others.
+  // Every response closes its connection: libsoup 3.2 (Debian 12) never
+  // closes an idle keep-alive connection that the client closed (fixed in
+  // 3.3, libsoup commit d20c6601): each one stayed in CLOSE-WAIT, holding a
+  // file descriptor, until the server ran out of them.
   g_signal_connect(
       server_, "request-read", G_CALLBACK(+[](SoupServer *, SoupServerMessage *msg, gpointer) {
+        soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection",
+                                     "close");
         guint st = soup_server_message_get_status(msg);
         if (st >= 400 && !soup_server_message_get_response_body(msg)->length)
           RespondError(msg, st,
