@@ -1,7 +1,5 @@
 #include "writer.h"
 
-#include <algorithm>
-
 #include <chrono>
 #include <map>
 #include <set>
@@ -589,6 +587,19 @@ Status Writer::DeleteSegment(uint64_t id) {
   return Status::Ok();
 }
 
+Result<bool> Writer::FreeLocal(uint64_t id) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    long i = catalog_.FindById(id);
+    if (i >= 0 && catalog_.segments()[size_t(i)].in_bucket()) {
+      VDB_RETURN_IF_ERROR(EvictLocked(id));
+      return true;
+    }
+  }
+  VDB_RETURN_IF_ERROR(DeleteSegment(id));
+  return false;
+}
+
 uint64_t Writer::MonotonicNow() const {
   if (options_.monotonic_clock) return options_.monotonic_clock();
   return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -627,14 +638,7 @@ Result<size_t> Writer::ApplyRetention(const RetentionPolicy &asked, uint64_t now
   }
   size_t n = 0;
   for (uint64_t id : SelectForDeletion(segs, policy, now_utc, free_bytes)) {
-    auto s =
-        std::find_if(segs.begin(), segs.end(), [id](const SegmentInfo &x) { return x.id == id; });
-    if (s != segs.end() && s->in_bucket()) {
-      std::lock_guard<std::mutex> l(mu_);
-      VDB_RETURN_IF_ERROR(EvictLocked(id));
-    } else {
-      VDB_RETURN_IF_ERROR(DeleteSegment(id));
-    }
+    VDB_RETURN_IF_ERROR(FreeLocal(id).status());
     n++;
   }
   return n;

@@ -127,6 +127,10 @@ class Writer {
   // if it is not marked in the bucket. Invalidates nothing a Reader holds
   // (an open file stays readable).
   Status EvictLocal(uint64_t id);
+  // Frees the local space of a sealed segment, as retention and `vdb rm`
+  // do: one in the bucket loses only its local copy (EvictLocal, true), any
+  // other is deleted (DeleteSegment, false).
+  Result<bool> FreeLocal(uint64_t id);
 
   // Stream time just past the last frame recorded (kNoTime if none), and the
   // UTC at that point (0 if unknown).

@@ -223,13 +223,13 @@ int Delete(const std::string &store, const std::vector<std::string> &streams,
     if (!w.ok()) return Fail(w.status());
     for (const auto &s : (*w)->segments()) {
       if (!s.sealed() || !s.local() || !doomed(s)) continue;
-      Status st = s.in_bucket() ? (*w)->EvictLocal(s.id) : (*w)->DeleteSegment(s.id);
-      if (!st.ok()) return Fail(st);
-      (s.in_bucket() ? evicted : deleted)
+      auto freed = (*w)->FreeLocal(s.id);
+      if (!freed.ok()) return Fail(freed.status());
+      (*freed ? evicted : deleted)
           .push_back({{"stream", name}, {"segment", s.id}, {"bytes", s.bytes}});
       if (!as_json)
-        std::printf("%s %s segment %" PRIu64 "\n",
-                    s.in_bucket() ? "removed the local copy of" : "deleted", name.c_str(), s.id);
+        std::printf("%s %s segment %" PRIu64 "\n", *freed ? "removed the local copy of" : "deleted",
+                    name.c_str(), s.id);
     }
   }
   if (as_json)
