@@ -361,8 +361,6 @@ static void post_recovery(GstVdbSink *self, const vdb::RecoveryReport &report) {
           ("segment %" G_GUINT64_FORMAT ": %s", item.segment_id, item.message.c_str()));
 }
 
-static void gst_vdb_sink_stop(GstVdbSink *self);
-
 static gboolean gst_vdb_sink_start(GstVdbSink *self) {
   VdbSinkState *s = self->s;
   GST_OBJECT_LOCK(self);
@@ -374,6 +372,15 @@ static gboolean gst_vdb_sink_start(GstVdbSink *self) {
                       ("set the 'location' property to a directory"));
     return FALSE;
   }
+  SinkUploadConfig up;
+  GST_OBJECT_LOCK(self);
+  up.location = self->upload_location ? self->upload_location : "";
+  up.endpoint = self->upload_endpoint ? self->upload_endpoint : "";
+  up.region = self->upload_region ? self->upload_region : "";
+  up.bucket_retention.max_total_bytes = self->upload_max_total_bytes;
+  up.bucket_retention.max_age_ns = self->upload_max_age;
+  GST_OBJECT_UNLOCK(self);
+  if (!up.location.empty() && !sink_upload_prepare(GST_ELEMENT(self), location, up)) return FALSE;
   vdb::RecoveryReport report;
   vdb::WriterOptions options = writer_options(self);
   options.retention = retention_policy(self); /* a crash on a full disk: room first */
@@ -434,20 +441,9 @@ static gboolean gst_vdb_sink_start(GstVdbSink *self) {
   };
   s->housekeeper.Start(writer, std::move(cb), std::chrono::milliseconds(FLUSH_PERIOD_MS),
                        std::chrono::milliseconds(RETENTION_PERIOD_MS));
-  SinkUploadConfig up;
-  GST_OBJECT_LOCK(self);
-  up.location = self->upload_location ? self->upload_location : "";
-  up.endpoint = self->upload_endpoint ? self->upload_endpoint : "";
-  up.region = self->upload_region ? self->upload_region : "";
-  up.bucket_retention.max_total_bytes = self->upload_max_total_bytes;
-  up.bucket_retention.max_age_ns = self->upload_max_age;
-  GST_OBJECT_UNLOCK(self);
-  if (!up.location.empty() &&
-      !sink_upload_start(GST_ELEMENT(self), &s->uploader, writer, location, stream, up,
-                         [self] { self->s->housekeeper.Kick(); })) {
-    gst_vdb_sink_stop(self);
-    return FALSE;
-  }
+  if (!up.location.empty())
+    sink_upload_start(GST_ELEMENT(self), &s->uploader, writer, location, stream, up,
+                      [self] { self->s->housekeeper.Kick(); });
   return TRUE;
 }
 

@@ -1,13 +1,13 @@
 /* vdbsink's uploads: contract in sink_upload.h. */
 #include "sink_upload.h"
 
+#include "store.h"
+
 GST_DEBUG_CATEGORY_EXTERN(gst_vdb_sink_debug);
 #define GST_CAT_DEFAULT gst_vdb_sink_debug
 
-gboolean sink_upload_start(GstElement *sink, vdb::remote::UploadWorker *worker,
-                           std::shared_ptr<vdb::Writer> writer, const std::string &store,
-                           const std::string &stream, const SinkUploadConfig &c,
-                           std::function<void()> uploaded) {
+gboolean sink_upload_prepare(GstElement *sink, const std::string &store,
+                             const SinkUploadConfig &c) {
   auto url = vdb::remote::ParseS3Url(c.location);
   if (!url.ok()) {
     GST_ELEMENT_ERROR(sink, RESOURCE, SETTINGS,
@@ -15,24 +15,27 @@ gboolean sink_upload_start(GstElement *sink, vdb::remote::UploadWorker *worker,
                       ("%s", url.status().message().c_str()));
     return FALSE;
   }
-  auto config = vdb::remote::ReadRemoteConfig(vdb::DefaultFs(), store);
-  if (config.ok() && config->location != c.location) {
-    GST_ELEMENT_ERROR(sink, RESOURCE, SETTINGS,
-                      ("Store '%s' uploads to %s, not %s", store.c_str(), config->location.c_str(),
-                       c.location.c_str()),
-                      ("a store has one bucket (its remote.json); record into another store"));
+  vdb::Status st = vdb::PrepareStore(vdb::DefaultFs(), store, true);  // the store before its file
+  if (st.ok())
+    st = vdb::remote::BindRemoteConfig(vdb::DefaultFs(), store, {c.location, c.endpoint, c.region});
+  if (st.code() == vdb::Code::kInvalidArgument) {
+    GST_ELEMENT_ERROR(sink, RESOURCE, SETTINGS, ("%s", st.message().c_str()),
+                      ("record into another store, or set upload-location to its bucket"));
     return FALSE;
   }
-  vdb::Status st = config.ok() ? vdb::Status::Ok() : config.status();
-  if (st.code() == vdb::Code::kNotFound)
-    st =
-        vdb::remote::WriteRemoteConfig(vdb::DefaultFs(), store, {c.location, c.endpoint, c.region});
   if (!st.ok()) {
     GST_ELEMENT_ERROR(sink, RESOURCE, OPEN_WRITE,
                       ("Could not note the bucket of '%s'", store.c_str()),
                       ("%s", st.ToString().c_str()));
     return FALSE;
   }
+  return TRUE;
+}
+
+void sink_upload_start(GstElement *sink, vdb::remote::UploadWorker *worker,
+                       std::shared_ptr<vdb::Writer> writer, const std::string &store,
+                       const std::string &stream, const SinkUploadConfig &c,
+                       std::function<void()> uploaded) {
   vdb::remote::UploadWorker::Options o;
   o.location = c.location;
   o.args = {c.endpoint, c.region};
@@ -84,5 +87,4 @@ gboolean sink_upload_start(GstElement *sink, vdb::remote::UploadWorker *worker,
     if (uploaded) uploaded();
   };
   worker->Start(std::move(o), std::move(cb));
-  return TRUE;
 }

@@ -25,11 +25,15 @@ struct SinkUploadConfig {
   vdb::RetentionPolicy bucket_retention; /* the bucket's own quota and age */
 };
 
-/* Notes the bucket in the store's remote.json (a store has one bucket: a
- * different one is refused, an element error posted, FALSE) and starts the
- * worker; `uploaded` runs after each pass that confirmed segments (vdbsink
- * kicks its retention: their local copies may now go). */
-gboolean sink_upload_start(GstElement *sink, vdb::remote::UploadWorker *worker,
-                           std::shared_ptr<vdb::Writer> writer, const std::string &store,
-                           const std::string &stream, const SinkUploadConfig &config,
-                           std::function<void()> uploaded);
+/* Before the store is opened: checks the location and notes the bucket in
+ * the store's remote.json (a store has one bucket: a different one is
+ * refused). FALSE, with an element error posted, on a refusal. */
+gboolean sink_upload_prepare(GstElement *sink, const std::string &store,
+                             const SinkUploadConfig &config);
+/* Starts the worker (after sink_upload_prepare); `uploaded` runs after each
+ * pass that confirmed segments (vdbsink kicks its retention: their local
+ * copies may now go). */
+void sink_upload_start(GstElement *sink, vdb::remote::UploadWorker *worker,
+                       std::shared_ptr<vdb::Writer> writer, const std::string &store,
+                       const std::string &stream, const SinkUploadConfig &config,
+                       std::function<void()> uploaded);

@@ -58,6 +58,17 @@ Status WriteRemoteConfig(Fs *fs, const std::string &store, const RemoteConfig &c
                          j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
+Status BindRemoteConfig(Fs *fs, const std::string &store, const RemoteConfig &config) {
+  auto have = ReadRemoteConfig(fs, store);
+  if (have.ok() && have->location == config.location) return Status::Ok();
+  if (have.ok())
+    return Status(Code::kInvalidArgument, "store " + store + " uploads to " + have->location +
+                                              " (its remote.json), not " + config.location +
+                                              ": a store has one bucket");
+  if (have.status().code() != Code::kNotFound) return have.status();
+  return WriteRemoteConfig(fs, store, config);
+}
+
 Result<std::unique_ptr<ObjectStore>> OpenBucket(const S3Url &url, const RemoteArgs &args,
                                                 bool check) {
   S3Options o;

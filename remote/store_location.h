@@ -44,6 +44,10 @@ struct RemoteConfig {
 // kNotFound when the store has none; kCorrupt when it is not one (named).
 Result<RemoteConfig> ReadRemoteConfig(Fs *fs, const std::string &store);
 Status WriteRemoteConfig(Fs *fs, const std::string &store, const RemoteConfig &config);
+// A store uploads to one bucket: writes `config` as the store's remote.json
+// if it has none; OK if it names the same location; kInvalidArgument naming
+// both if it names another.
+Status BindRemoteConfig(Fs *fs, const std::string &store, const RemoteConfig &config);
 
 // Opens the bucket of `url`; with `check`, asks the server that it exists
 // and takes the credentials (one request; without, nothing is sent yet).

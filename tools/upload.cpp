@@ -39,21 +39,14 @@ int Upload(const std::string &store, const std::string &to, const RemoteArgs &ar
     if (!found)
       return fail(vdb::Status(vdb::Code::kNotFound, "no stream '" + only_stream + "' in " + store));
   }
-  // The store's bucket, noted once; a store uploads to one bucket.
-  auto config = vdb::remote::ReadRemoteConfig(vdb::DefaultFs(), store);
-  if (config.ok() && config->location != to)
-    return fail(vdb::Status(vdb::Code::kInvalidArgument, store + " uploads to " + config->location +
-                                                             " (its remote.json), not " + to));
-  if (!config.ok() && config.status().code() != vdb::Code::kNotFound) return fail(config.status());
   auto loc = StoreLocation::Open(to, args);
   if (!loc.ok()) return fail(loc.status());
   vdb::remote::ObjectStore *bucket = (*loc)->object_store();
   st = vdb::remote::EnsureRemoteStore(bucket, url->prefix);
   if (!st.ok()) return fail(st);
-  if (!config.ok()) {
-    st = vdb::remote::WriteRemoteConfig(vdb::DefaultFs(), store, {to, args.endpoint, args.region});
-    if (!st.ok()) return fail(st);
-  }
+  // The store's bucket, noted once it answered.
+  st = vdb::remote::BindRemoteConfig(vdb::DefaultFs(), store, {to, args.endpoint, args.region});
+  if (!st.ok()) return fail(st);
 
   auto t0 = std::chrono::steady_clock::now();
   nlohmann::json out = nlohmann::json::array();

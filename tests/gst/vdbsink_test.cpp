@@ -695,6 +695,33 @@ GST_START_TEST(test_codec_change_in_a_stream_is_refused) {
 }
 GST_END_TEST;
 
+// upload-location: one that is not s3://BUCKET/PREFIX, and a bucket other
+// than the one the store uploads to (its remote.json), are errors at start
+// that say so; nothing is recorded and nothing is sent.
+GST_START_TEST(test_upload_location_errors_are_clear) {
+  TempDir tmp;
+  const std::string rec =
+      "videotestsrc num-buffers=10 ! video/x-raw,format=I420,width=160,height=120,"
+      "framerate=30/1 ! " +
+      std::string(kH264) + " ! vdbsink location=" + tmp.path + " stream=cam upload-location=";
+  RunResult bad;
+  Run(rec + "footage/site1", &bad);
+  fail_unless(
+      !bad.errors.empty() &&
+          bad.errors[0].find("Invalid upload-location 'footage/site1'") != std::string::npos,
+      "%s", bad.errors.empty() ? "accepted" : bad.errors[0].c_str());
+  g_mkdir_with_parents(tmp.path.c_str(), 0755);
+  fail_unless(g_file_set_contents((tmp.path + "/remote.json").c_str(),
+                                  "{\"location\": \"s3://other/site\"}", -1, NULL));
+  RunResult other;
+  Run(rec + "s3://footage/site1", &other);
+  fail_unless(!other.errors.empty() &&
+                  other.errors[0].find("uploads to s3://other/site (its remote.json), not "
+                                       "s3://footage/site1") != std::string::npos,
+              "%s", other.errors.empty() ? "accepted" : other.errors[0].c_str());
+}
+GST_END_TEST;
+
 // Action signals and property changes from another thread while the sink
 // starts and stops over and over: never a crash or a use after free
 // (valgrind and ASan run this too).
@@ -738,6 +765,7 @@ static Suite *vdbsink_suite(void) {
   VDB_ADD_TEST(tc, test_h264_avc3, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_h264_bframes_keep_pts_and_dts, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_vp9, BASE_PLUGINS, "vpx");
+  VDB_ADD_TEST(tc, test_upload_location_errors_are_clear, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_audio_before_the_first_keyframe_waits_bounded, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_rotation_segments_start_with_headers, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_record_toggle_resumes_on_keyframe, H264_PLUGINS);
