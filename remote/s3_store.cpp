@@ -487,6 +487,12 @@ bool Ok2xx(long http) {
 }
 }  // namespace
 
+Result<S3Store::Reply> S3Store::PerformOk(const Request &req) {
+  VDB_ASSIGN_OR_RETURN(Reply r, Perform(req));
+  if (!Ok2xx(r.http)) return Failed(req, r);
+  return r;
+}
+
 Result<ObjectMeta> S3Store::Put(const std::string &key, const void *data, size_t size) {
   VDB_RETURN_IF_ERROR(ValidateKey(key));
   if (size > kMaxPartSize)
@@ -499,8 +505,7 @@ Result<ObjectMeta> S3Store::Put(const std::string &key, const void *data, size_t
   req.has_body = true;
   req.mem = static_cast<const char *>(data);
   req.length = size;
-  VDB_ASSIGN_OR_RETURN(Reply r, Perform(req));
-  if (!Ok2xx(r.http)) return Failed(req, r);
+  VDB_ASSIGN_OR_RETURN(Reply r, PerformOk(req));
   return ObjectMeta{size, s3::StripQuotes(r.headers["etag"])};
 }
 
@@ -519,8 +524,7 @@ Result<ObjectMeta> S3Store::PutFile(const std::string &key, File *file, uint64_t
   req.file = file;
   req.file_offset = offset;
   req.length = length;
-  VDB_ASSIGN_OR_RETURN(Reply r, Perform(req));
-  if (!Ok2xx(r.http)) return Failed(req, r);
+  VDB_ASSIGN_OR_RETURN(Reply r, PerformOk(req));
   return ObjectMeta{length, s3::StripQuotes(r.headers["etag"])};
 }
 
@@ -584,8 +588,7 @@ Result<std::string> S3Store::GetAll(const std::string &key, uint64_t max_bytes) 
   req.sink = Request::Sink::kString;
   req.out_string = &out;
   req.max_string = max_bytes;
-  VDB_ASSIGN_OR_RETURN(Reply r, Perform(req));
-  if (!Ok2xx(r.http)) return Failed(req, r);
+  VDB_ASSIGN_OR_RETURN(Reply r, PerformOk(req));
   return out;
 }
 
@@ -603,8 +606,7 @@ Result<ListPage> S3Store::List(const std::string &prefix, const std::string &tok
   req.method = "GET";
   req.query = s3::CanonicalQuery(q);
   req.sink = Request::Sink::kXml;
-  VDB_ASSIGN_OR_RETURN(Reply r, Perform(req));
-  if (!Ok2xx(r.http)) return Failed(req, r);
+  VDB_ASSIGN_OR_RETURN(Reply r, PerformOk(req));
   auto page = s3::ParseListObjectsV2(r.body, prefix);
   if (!page.ok())
     return Status(page.status().code(), What("List", prefix) + ": " + page.status().message());
@@ -633,8 +635,7 @@ Result<std::string> S3Store::CreateMultipartUpload(const std::string &key) {
   req.content_type = "application/octet-stream";  // becomes the object's type
   req.has_body = true;
   req.sink = Request::Sink::kXml;
-  VDB_ASSIGN_OR_RETURN(Reply r, Perform(req));
-  if (!Ok2xx(r.http)) return Failed(req, r);
+  VDB_ASSIGN_OR_RETURN(Reply r, PerformOk(req));
   auto id = s3::ParseInitiateUpload(r.body);
   if (!id.ok()) return Status(id.status().code(), What(req.op, key) + ": " + id.status().message());
   return id;
@@ -656,8 +657,7 @@ Result<std::string> S3Store::UploadPart(const std::string &key, const std::strin
   req.file = file;
   req.file_offset = offset;
   req.length = length;
-  VDB_ASSIGN_OR_RETURN(Reply r, Perform(req));
-  if (!Ok2xx(r.http)) return Failed(req, r);
+  VDB_ASSIGN_OR_RETURN(Reply r, PerformOk(req));
   std::string etag = s3::StripQuotes(r.headers["etag"]);
   if (etag.empty())
     return Status(Code::kCorrupt, What("UploadPart", key) + ": the answer has no ETag");
@@ -679,8 +679,7 @@ Result<std::vector<PartInfo>> S3Store::ListParts(const std::string &key,
     req.key = key;
     req.query = s3::CanonicalQuery(q);
     req.sink = Request::Sink::kXml;
-    VDB_ASSIGN_OR_RETURN(Reply r, Perform(req));
-    if (!Ok2xx(r.http)) return Failed(req, r);
+    VDB_ASSIGN_OR_RETURN(Reply r, PerformOk(req));
     auto page = s3::ParseListParts(r.body);
     if (!page.ok())
       return Status(page.status().code(), What(req.op, key) + ": " + page.status().message());
@@ -769,8 +768,7 @@ Result<std::vector<UploadEntry>> S3Store::ListMultipartUploads(const std::string
     req.method = "GET";
     req.query = s3::CanonicalQuery(q);
     req.sink = Request::Sink::kXml;
-    VDB_ASSIGN_OR_RETURN(Reply r, Perform(req));
-    if (!Ok2xx(r.http)) return Failed(req, r);
+    VDB_ASSIGN_OR_RETURN(Reply r, PerformOk(req));
     auto page = s3::ParseListUploads(r.body);
     if (!page.ok())
       return Status(page.status().code(), What(req.op, prefix) + ": " + page.status().message());

@@ -117,6 +117,8 @@ class S3Store : public ObjectStore {
   // Sends the request, with the retries above; transport failures come back
   // as a Status, HTTP answers (any status) as a Reply.
   Result<Reply> Perform(const Request &req);
+  // Perform, with a non-2xx answer as a Status (Failed).
+  Result<Reply> PerformOk(const Request &req);
   // A non-2xx Reply as a Status.
   Status Failed(const Request &req, const Reply &reply);
   void *AcquireHandle();
