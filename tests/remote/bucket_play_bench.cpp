@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "../engine/test_util.h"
+#include "bench_stats.h"
 #include "play_cursor.h"
 #include "remote_fs.h"
 #include "rgw_server.h"
@@ -27,21 +28,10 @@
 
 using namespace vdb;
 using namespace vdb::remote;
-using Clock = std::chrono::steady_clock;
+using namespace vdb::bench;
 
 namespace {
 
-double Since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-double P90(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, v.size() * 9 / 10)];
-}
 int Fail(const std::string &what) {
   std::fprintf(stderr, "bucket_play_bench: %s\n", what.c_str());
   return 1;
@@ -165,8 +155,8 @@ int main(int argc, char **argv) {
   std::printf(
       "KEY_UNIT seek + one GOP: local median %.2f ms p90 %.2f ms, bucket median %.2f ms "
       "p90 %.2f ms: ratio %.1f\n",
-      Median(seek_local) * 1e3, P90(seek_local) * 1e3, Median(seek_bucket) * 1e3,
-      P90(seek_bucket) * 1e3, Median(seek_bucket) / Median(seek_local));
+      Median(seek_local) * 1e3, Percentile(seek_local, 0.9) * 1e3, Median(seek_bucket) * 1e3,
+      Percentile(seek_bucket, 0.9) * 1e3, Median(seek_bucket) / Median(seek_local));
   std::printf(
       "bytes fetched per seek: median %.0f KB (GOP %.0f KB, segment %.0f KB: %.1f%% of "
       "the segment)\n",

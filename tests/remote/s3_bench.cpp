@@ -15,29 +15,16 @@
 #include <string>
 #include <vector>
 
+#include "bench_stats.h"
 #include "file.h"
 #include "rgw_server.h"
 #include "s3_store.h"
 
 using namespace vdb;
 using namespace vdb::remote;
-using Clock = std::chrono::steady_clock;
+using namespace vdb::bench;
 
 namespace {
-
-double Since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-double Percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, size_t(p * double(v.size())))];
-}
 
 int Fail(const std::string &what) {
   std::fprintf(stderr, "s3_bench: %s\n", what.c_str());
