@@ -364,6 +364,34 @@ GST_START_TEST(test_recording_goes_on_through_a_server_outage_and_uploads_resume
 }
 GST_END_TEST;
 
+// A store whose bucket cannot be reached (no credentials here) still plays
+// what it holds locally, with a warning saying the bucket is not read.
+GST_START_TEST(test_a_store_without_access_to_its_bucket_plays_locally_with_a_warning) {
+  TempDir tmp;
+  RunResult rec;
+  Run("videotestsrc num-buffers=30 ! video/x-raw,format=I420,width=160,height=120,"
+      "framerate=30/1 ! x264enc speed-preset=ultrafast ! h264parse ! vdbsink location=" +
+          tmp.path + " stream=cam",
+      &rec);
+  fail_unless(rec.eos);
+  fail_unless(g_file_set_contents((tmp.path + "/remote.json").c_str(),
+                                  "{\"location\": \"s3://footage/elsewhere\"}", -1, NULL));
+  std::string key = g_getenv("AWS_ACCESS_KEY_ID"), secret = g_getenv("AWS_SECRET_ACCESS_KEY");
+  g_unsetenv("AWS_ACCESS_KEY_ID");
+  g_unsetenv("AWS_SECRET_ACCESS_KEY");
+  g_setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials", TRUE);
+  RunResult r;
+  Run("vdbsrc location=" + tmp.path + " stream=cam ! fakesink sync=true", &r);
+  g_setenv("AWS_ACCESS_KEY_ID", key.c_str(), TRUE);
+  g_setenv("AWS_SECRET_ACCESS_KEY", secret.c_str(), TRUE);
+  g_unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+  fail_unless(r.eos && r.errors.empty(), "%s", r.errors.empty() ? "no EOS" : r.errors[0].c_str());
+  fail_unless(
+      !r.warnings.empty() && r.warnings[0].find("is read without its bucket") != std::string::npos,
+      "%s", r.warnings.empty() ? "no warning" : r.warnings[0].c_str());
+}
+GST_END_TEST;
+
 #define RECORD_PLUGINS                                                                       \
   "coreelements", "videotestsrc", "x264", "videoparsersbad", "audiotestsrc", "audioparsers", \
       "voaacenc", "app"
@@ -391,6 +419,8 @@ static Suite *bucket_play_suite(void) {
   VDB_ADD_TEST(tc, test_a_recording_uploads_as_it_goes_and_plays_whole_after_retention,
                RECORD_PLUGINS, PLAY_PLUGINS);
   VDB_ADD_TEST(tc, test_recording_goes_on_through_a_server_outage_and_uploads_resume,
+               RECORD_PLUGINS);
+  VDB_ADD_TEST(tc, test_a_store_without_access_to_its_bucket_plays_locally_with_a_warning,
                RECORD_PLUGINS);
   return s;
 }

@@ -652,6 +652,35 @@ GST_START_TEST(test_playbin_uri_and_mp4_export) {
 }
 GST_END_TEST;
 
+// vdbs3://BUCKET/PREFIX?stream=S names a store in a bucket (endpoint and
+// region as query keys); one without a prefix is refused as a bad URI.
+GST_START_TEST(test_vdbs3_uri) {
+  GstElement *src = gst_element_make_from_uri(
+      GST_URI_SRC, "vdbs3://footage/site1/a?stream=cam&endpoint=http://rgw:7480&region=eu", NULL,
+      NULL);
+  fail_unless(src != NULL);
+  gchar *location = NULL, *endpoint = NULL, *region = NULL, *stream = NULL;
+  g_object_get(src, "location", &location, "endpoint", &endpoint, "region", &region, "stream",
+               &stream, NULL);
+  fail_unless_equals_string(location, "s3://footage/site1/a");
+  fail_unless_equals_string(endpoint, "http://rgw:7480");
+  fail_unless_equals_string(region, "eu");
+  fail_unless_equals_string(stream, "cam");
+  gchar *uri = gst_uri_handler_get_uri(GST_URI_HANDLER(src));
+  fail_unless(g_str_has_prefix(uri, "vdbs3://footage/site1/a?"), "%s", uri);
+  g_free(uri);
+  g_free(location);
+  g_free(endpoint);
+  g_free(region);
+  g_free(stream);
+  GError *err = NULL;
+  fail_if(gst_uri_handler_set_uri(GST_URI_HANDLER(src), "vdbs3://footage?stream=cam", &err));
+  fail_unless(err && strstr(err->message, "vdbs3://BUCKET/PREFIX"), "%s", err ? err->message : "");
+  g_clear_error(&err);
+  gst_object_unref(src);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_errors) {
   TempDir tmp;
   struct {
@@ -828,6 +857,7 @@ static Suite *vdbsrc_suite(void) {
   VDB_ADD_TEST(tc, test_headers_resent_after_seek, H264_PLUGINS, "libav");
   VDB_ADD_TEST(tc, test_caps_change_between_segments, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_non_flushing_segment_seeks_loop, H264_PLUGINS);
+  VDB_ADD_TEST(tc, test_vdbs3_uri, "coreelements");
   return s;
 }
 
