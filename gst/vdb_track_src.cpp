@@ -227,7 +227,17 @@ static GstFlowReturn fill(GstVdbTrackSrc *self) {
       st = s->cursor->Next(&batch);
       finished = s->cursor->finished();
       if (st.ok() && s->segment_pending) {
+        /* The catalog record of the segment these frames are from, which
+         * the writer adds just after its files: a reader that listed the
+         * files in between knows no start for it. Else the first frame
+         * played is the origin: never a segment at -1 that drops them all. */
+        bool changed = false;
+        (void)s->cursor->Refresh(&changed);
         rebuild_timeline(s);
+        if (s->timeline.origin() == vdb::kNoTime && !batch.frames.empty()) {
+          s->range_start = batch.frames.front().header.pts;
+          s->timeline.set_origin(s->range_start);
+        }
         s->segment_pending = false;
         new_segment = true;
         origin = s->timeline.ToOutput(s->timeline.origin());

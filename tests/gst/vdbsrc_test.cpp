@@ -3,6 +3,9 @@
 #include <gst/app/app.h>
 
 #include "gst_test_util.h"
+#include "segment_writer.h"
+#include "store.h"
+#include "writer.h"
 #include "test_plugins.h"
 
 using namespace vdbtest;
@@ -470,6 +473,51 @@ GST_START_TEST(test_follower_started_before_the_first_frame) {
 }
 GST_END_TEST;
 
+// A follower that opened the stream between the writer creating the first
+// segment's files and adding its catalog record (a window of microseconds
+// in vdbsink) knows no start for that segment: its first frames still start
+// its segment, at running time 0, and reach the sink.
+GST_START_TEST(test_follower_that_listed_a_segment_before_its_catalog_record) {
+  TempDir tmp;
+  Encoded e;
+  Encode(kH264, 30, &e);
+  auto w = vdb::Writer::Open(vdb::DefaultFs(), tmp.path, "cam", {}, nullptr);
+  fail_unless(w.ok() && (*w)->Close().ok());
+  gchar *caps = gst_caps_to_string(e.caps);
+  vdb::SegmentMeta m;  // as the writer creates it, frozen before its catalog record
+  m.info.id = 1;
+  m.stream = "cam";
+  m.codec = "h264";
+  m.caps = caps;
+  g_free(caps);
+  auto seg = vdb::SegmentWriter::Create(vdb::DefaultFs(), *vdb::StreamDir(tmp.path, "cam"), m, 0);
+  fail_unless(seg.ok(), "%s", seg.status().ToString().c_str());
+  Playback p(Src(tmp.path, "follow=true") + kSink);
+  gst_element_set_state(p.pipeline, GST_STATE_PLAYING);
+  for (GstBuffer *b : e.buffers) {
+    GstMapInfo map;
+    fail_unless(gst_buffer_map(b, &map, GST_MAP_READ));
+    vdb::Frame f;
+    f.data = map.data;
+    f.size = map.size;
+    f.pts = GST_BUFFER_PTS(b);
+    f.dts = GST_BUFFER_DTS(b);
+    f.flags = GST_BUFFER_FLAG_IS_SET(b, GST_BUFFER_FLAG_DELTA_UNIT) ? 0 : vdb::kFlagKey;
+    fail_unless((*seg)->Append(f).ok());
+    gst_buffer_unmap(b, &map);
+  }
+  fail_unless((*seg)->FlushFrames().ok());
+  GstSample *s = gst_app_sink_try_pull_sample(GST_APP_SINK(p.sink), 10 * kSec);
+  fail_unless(s != NULL, "no frame reached the sink");
+  GstBuffer *b = gst_sample_get_buffer(s);
+  fail_unless_equals_uint64(GST_BUFFER_PTS(b), GST_BUFFER_PTS(e.buffers[0]));
+  GstClockTime rt =
+      gst_segment_to_running_time(gst_sample_get_segment(s), GST_FORMAT_TIME, GST_BUFFER_PTS(b));
+  fail_unless(rt < kSec / 10, "first frame at running time %" GST_TIME_FORMAT, GST_TIME_ARGS(rt));
+  gst_sample_unref(s);
+}
+GST_END_TEST;
+
 // A store on a read-only mount plays: readers take no lock and write nothing.
 GST_START_TEST(test_read_only_store_plays) {
   TempDir tmp;
@@ -848,6 +896,7 @@ static Suite *vdbsrc_suite(void) {
   VDB_ADD_TEST(tc, test_bframes_play_back_exactly_without_false_gaps, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_follow_answers_queries_and_seeks_while_waiting, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_follower_started_before_the_first_frame, H264_PLUGINS);
+  VDB_ADD_TEST(tc, test_follower_that_listed_a_segment_before_its_catalog_record, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_live_edge_starts_at_the_newest_keyframe, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_read_only_store_plays, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_refused_caps_are_a_clear_error, H264_PLUGINS);
