@@ -34,6 +34,29 @@ void UploadWorker::Kick() {
   cv_.notify_all();
 }
 
+Status UploadWorker::Flush(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> l(mu_);
+  if (!thread_.joinable() || stop_) return Status(Code::kEnd, "uploads are stopped");
+  const uint64_t target = started_ + 1, interrupts = interrupts_;
+  flush_ = true;
+  cv_.notify_all();
+  bool ended = cv_.wait_for(
+      l, timeout, [&] { return passes_ >= target || stop_ || interrupts_ != interrupts; });
+  if (passes_ >= target) return last_;
+  if (!ended)
+    return Status(Code::kIo,
+                  "uploads did not finish within " + std::to_string(timeout.count()) + " ms");
+  return Status(Code::kEnd, "stopped while waiting for uploads");
+}
+
+void UploadWorker::Interrupt() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    interrupts_++;
+  }
+  cv_.notify_all();
+}
+
 uint64_t UploadWorker::passes() const {
   std::lock_guard<std::mutex> l(mu_);
   return passes_;
@@ -83,16 +106,19 @@ void UploadWorker::Loop() {
       auto wait = failing ? backoff : o_.period;
       // After a failure only the backoff ends the wait (a kick would retry
       // a server that is down at every sealed segment).
-      cv_.wait_for(l, wait, [this, failing] { return stop_ || (kick_ && !failing); });
+      cv_.wait_for(l, wait, [this, failing] { return stop_ || flush_ || (kick_ && !failing); });
       if (stop_) return;
-      kick_ = false;
+      kick_ = flush_ = false;
+      started_++;
     }
     Status st = RunPass(&uploader);
     {
       std::lock_guard<std::mutex> l(mu_);
       passes_++;
+      last_ = st;
       if (stop_) return;
     }
+    cv_.notify_all();  // a Flush() waits for this pass
     if (st.ok()) {
       if (failing && cb_.recovered) cb_.recovered();
       failing = false;

@@ -16,7 +16,8 @@
 // after each pass that confirmed segments; `removed` for each segment the
 // bucket's retention deleted.
 //
-// Thread rules: Start/Stop from one thread; Kick from any thread while
+// Thread rules: Start/Stop from one thread; Kick, Flush and Interrupt from
+// any thread but the worker's (callbacks must not call them) while
 // started. Stop cancels a request in flight (ObjectStore::Cancel) and
 // returns at once after it: a recorder stops without waiting for timeouts.
 #pragma once
@@ -70,6 +71,13 @@ class UploadWorker {
   void Start(Options options, Callbacks callbacks);
   void Stop();
   void Kick();
+  // Runs a pass now (at once, also while failing: no backoff) and waits
+  // until a pass that started after this call ends, at most `timeout`.
+  // Returns that pass's status; kIo when it did not end in time; kEnd when
+  // Stop() or Interrupt() ended the wait. The pass goes on after a timeout.
+  Status Flush(std::chrono::milliseconds timeout);
+  // Ends the Flush() waits in progress (kEnd); the worker goes on.
+  void Interrupt();
   // Passes finished (successful or not), for tests.
   uint64_t passes() const;
 
@@ -82,8 +90,10 @@ class UploadWorker {
   std::thread thread_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_ = false, kick_ = false;
-  uint64_t passes_ = 0;
+  bool stop_ = false, kick_ = false, flush_ = false;
+  uint64_t started_ = 0, passes_ = 0;  // passes started, and ended
+  uint64_t interrupts_ = 0;
+  Status last_;                         // of the last pass ended
   std::unique_ptr<ObjectStore> store_;  // created and used on the thread; Cancel from Stop
 };
 

@@ -42,8 +42,8 @@ class UploadWorkerTest : public ::testing::Test {
     o.local_store = "/local";
     o.stream = "cam";
     o.period = std::chrono::milliseconds(50);
-    o.backoff_initial = std::chrono::milliseconds(20);
-    o.backoff_max = std::chrono::milliseconds(100);
+    o.backoff_initial = backoff_;
+    o.backoff_max = std::max(backoff_, std::chrono::milliseconds(100));
     auto owned = std::make_unique<MemObjectStore>("footage");
     bucket_ = owned.get();
     auto holder = std::make_shared<std::unique_ptr<MemObjectStore>>(std::move(owned));
@@ -74,6 +74,7 @@ class UploadWorkerTest : public ::testing::Test {
   std::unique_ptr<Writer> writer_;
   MemObjectStore *bucket_ = nullptr;  // owned by the worker
   bool down_at_start_ = false;
+  std::chrono::milliseconds backoff_{20};
   RetentionPolicy bucket_retention_;
   std::atomic<int> failing_{0}, recovered_{0};
   UploadWorker worker_;
@@ -126,6 +127,57 @@ TEST_F(UploadWorkerTest, StopReturnsWithAPassDueAndTheWorkerCanStartAgain) {
   worker_.Stop();
   StartWorker();
   ASSERT_TRUE(WaitFor([&] { return Marked() == 3; }));
+  worker_.Stop();
+}
+
+// What vdbsink does at EOS: the segment sealed last is in the bucket, and
+// marked in the recorder's catalog, when Flush returns.
+TEST_F(UploadWorkerTest, FlushReturnsOnceWhatWasSealedBeforeItIsInTheBucket) {
+  StartWorker();
+  ASSERT_TRUE(writer_->Close().ok());  // seals segment 4
+  Status st = worker_.Flush(std::chrono::minutes(1));
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(Marked(), 4u);
+  EXPECT_TRUE(bucket_->Object("site1/cam/000000000004.vdbf").has_value());
+  worker_.Stop();
+}
+
+// A server that is down is tried once more at once, not after the backoff:
+// Flush answers with that attempt's error.
+TEST_F(UploadWorkerTest, FlushWhileTheServerIsDownTriesAtOnceAndReturnsTheError) {
+  down_at_start_ = true;
+  backoff_ = std::chrono::minutes(10);
+  StartWorker();
+  ASSERT_TRUE(WaitFor([&] { return failing_ == 1; }));
+  Status st = worker_.Flush(std::chrono::minutes(1));
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), Code::kIo) << st.ToString();
+  EXPECT_EQ(st.message().find("did not finish"), std::string::npos) << st.ToString();
+  EXPECT_EQ(Marked(), 0u);
+  worker_.Stop();
+}
+
+TEST_F(UploadWorkerTest, FlushEndsAtItsTimeoutOrAtInterruptAndThePassGoesOn) {
+  StartWorker();
+  ASSERT_TRUE(WaitFor([&] { return Marked() == 3; }));
+  ObjectFaults f;
+  f.op = "PutFile";
+  f.stall_call_at = 1;
+  f.stall_ms = 1500;
+  bucket_->SetFaults(f);
+  ASSERT_TRUE(writer_->Close().ok());
+  Status st = worker_.Flush(std::chrono::milliseconds(1));
+  EXPECT_EQ(st.code(), Code::kIo);
+  EXPECT_NE(st.message().find("did not finish"), std::string::npos) << st.ToString();
+  std::thread interrupter([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    worker_.Interrupt();
+  });
+  st = worker_.Flush(std::chrono::minutes(1));
+  interrupter.join();
+  EXPECT_EQ(st.code(), Code::kEnd) << st.ToString();
+  // The stalled request failed; the passes after it upload segment 4.
+  ASSERT_TRUE(WaitFor([&] { return Marked() == 4; })) << Marked();
   worker_.Stop();
 }
 
