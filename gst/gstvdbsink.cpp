@@ -43,7 +43,9 @@
  * and retention (max-total-bytes, max-age, min-free-space) then frees only
  * the local copies of uploaded segments, oldest first: footage not yet
  * uploaded stays on disk, even past the limits. An outage is a warning;
- * uploads resume by themselves. The bucket has its own retention
+ * uploads resume by themselves. EOS waits for the upload of the last
+ * segment (at most upload-eos-timeout): when `gst-launch-1.0 -e` ends, the
+ * whole recording is in the bucket, or a warning says what is not. The bucket has its own retention
  * (upload-max-total-bytes, upload-max-age): oldest first, and only segments
  * whose local copy is gone, which then leave this store's catalog too.
  * Uploaded segments still play from this
@@ -83,6 +85,7 @@ GST_DEBUG_CATEGORY(gst_vdb_sink_debug); /* shared with sink_upload.cpp */
 #define DEFAULT_UPLOAD_REGION NULL
 #define DEFAULT_UPLOAD_MAX_TOTAL_BYTES 0
 #define DEFAULT_UPLOAD_MAX_AGE 0
+#define DEFAULT_UPLOAD_EOS_TIMEOUT (30 * GST_SECOND)
 #define DEFAULT_STREAM "default"
 #define DEFAULT_MAX_SEGMENT_TIME (60 * GST_SECOND)
 #define DEFAULT_MAX_SEGMENT_BYTES (256 * 1024 * 1024)
@@ -127,6 +130,7 @@ enum {
   PROP_UPLOAD_REGION,
   PROP_UPLOAD_MAX_TOTAL_BYTES,
   PROP_UPLOAD_MAX_AGE,
+  PROP_UPLOAD_EOS_TIMEOUT,
 };
 
 enum { SIGNAL_SPLIT_NOW, SIGNAL_SYNC, LAST_SIGNAL };
@@ -190,7 +194,7 @@ struct _GstVdbSink {
   GstVdbWallclock wallclock;
   gboolean send_keyframe_requests;
   gchar *upload_location, *upload_endpoint, *upload_region;
-  guint64 upload_max_total_bytes, upload_max_age;
+  guint64 upload_max_total_bytes, upload_max_age, upload_eos_timeout;
   VdbSinkState *s;
 };
 
@@ -767,6 +771,25 @@ static GstFlowReturn gst_vdb_sink_chain(GstPad *pad, GstObject *parent, GstBuffe
   return ret;
 }
 
+/* At EOS, after the last segment was sealed: its upload, at most
+ * upload-eos-timeout (a state change to READY ends the wait). */
+static void wait_for_uploads(GstVdbSink *self) {
+  GST_OBJECT_LOCK(self);
+  guint64 timeout = self->upload_eos_timeout;
+  std::string location = self->upload_location ? self->upload_location : "";
+  GST_OBJECT_UNLOCK(self);
+  if (!timeout || location.empty()) return;
+  vdb::Status st = self->s->uploader.Flush(std::chrono::milliseconds(timeout / GST_MSECOND));
+  if (st.ok()) {
+    GST_INFO_OBJECT(self, "uploads done at EOS");
+  } else if (st.code() != vdb::Code::kEnd) {
+    GST_ELEMENT_WARNING(self, RESOURCE, WRITE,
+                        ("Not everything was uploaded to %s at EOS", location.c_str()),
+                        ("%s. The rest stays on disk: the next start uploads it, or 'vdb upload'.",
+                         st.ToString().c_str()));
+  }
+}
+
 /* EOS on pad t: when every linked pad has it, seals and posts EOS. */
 static void handle_eos(GstVdbSink *self, VdbSinkTrack *t, guint32 seqnum) {
   VdbSinkState *s = self->s;
@@ -787,6 +810,7 @@ static void handle_eos(GstVdbSink *self, VdbSinkTrack *t, guint32 seqnum) {
       GST_ELEMENT_ERROR(self, RESOURCE, CLOSE, ("Could not seal the last segment at EOS"),
                         ("%s", st.ToString().c_str()));
   }
+  wait_for_uploads(self);
   GstMessage *msg = gst_message_new_eos(GST_OBJECT(self));
   gst_message_set_seqnum(msg, seqnum);
   gst_element_post_message(GST_ELEMENT(self), msg);
@@ -898,6 +922,8 @@ static GstStateChangeReturn gst_vdb_sink_change_state(GstElement *element,
   GstVdbSink *self = GST_VDB_SINK(element);
   if (transition == GST_STATE_CHANGE_NULL_TO_READY && !gst_vdb_sink_start(self))
     return GST_STATE_CHANGE_FAILURE;
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    self->s->uploader.Interrupt(); /* an EOS waiting for uploads holds the stream lock */
   GstStateChangeReturn ret = GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
   /* A failure to seal is posted as an error; the element still stops. */
   if ((ret == GST_STATE_CHANGE_FAILURE && transition == GST_STATE_CHANGE_NULL_TO_READY) ||
@@ -986,6 +1012,9 @@ static void gst_vdb_sink_set_property(GObject *object, guint prop_id, const GVal
     case PROP_UPLOAD_MAX_AGE:
       self->upload_max_age = g_value_get_uint64(value);
       break;
+    case PROP_UPLOAD_EOS_TIMEOUT:
+      self->upload_eos_timeout = g_value_get_uint64(value);
+      break;
     case PROP_RECORD:
       self->record = g_value_get_boolean(value);
       break;
@@ -1064,6 +1093,9 @@ static void gst_vdb_sink_get_property(GObject *object, guint prop_id, GValue *va
     case PROP_UPLOAD_MAX_AGE:
       g_value_set_uint64(value, self->upload_max_age);
       break;
+    case PROP_UPLOAD_EOS_TIMEOUT:
+      g_value_set_uint64(value, self->upload_eos_timeout);
+      break;
     case PROP_RECORD:
       g_value_set_boolean(value, self->record);
       break;
@@ -1098,6 +1130,7 @@ static void gst_vdb_sink_init(GstVdbSink *self) {
   self->upload_region = g_strdup(DEFAULT_UPLOAD_REGION);
   self->upload_max_total_bytes = DEFAULT_UPLOAD_MAX_TOTAL_BYTES;
   self->upload_max_age = DEFAULT_UPLOAD_MAX_AGE;
+  self->upload_eos_timeout = DEFAULT_UPLOAD_EOS_TIMEOUT;
   self->stream = g_strdup(DEFAULT_STREAM);
   self->max_segment_time = DEFAULT_MAX_SEGMENT_TIME;
   self->max_segment_bytes = DEFAULT_MAX_SEGMENT_BYTES;
@@ -1209,6 +1242,16 @@ static void gst_vdb_sink_class_init(GstVdbSinkClass *klass) {
                           "Remove segments from the bucket that ended longer ago than this (ns), "
                           "once their local copy is gone (0 = keep forever)",
                           0, G_MAXUINT64, DEFAULT_UPLOAD_MAX_AGE, rw_ready));
+  g_object_class_install_property(
+      gobject_class, PROP_UPLOAD_EOS_TIMEOUT,
+      g_param_spec_uint64(
+          "upload-eos-timeout", "Upload EOS timeout",
+          "At EOS, wait at most this long (ns) for the uploads of what was "
+          "recorded, the last segment included, before posting EOS; what is not "
+          "uploaded then goes at the next start or with 'vdb upload' "
+          "(0 = do not wait)",
+          0, G_MAXUINT64, DEFAULT_UPLOAD_EOS_TIMEOUT,
+          GParamFlags(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING)));
   g_object_class_install_property(
       gobject_class, PROP_RECORD,
       g_param_spec_boolean("record", "Record",

@@ -5,8 +5,8 @@
 #include "gst_test_util.h"
 #include "segment_writer.h"
 #include "store.h"
-#include "writer.h"
 #include "test_plugins.h"
+#include "writer.h"
 
 using namespace vdbtest;
 
