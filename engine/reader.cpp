@@ -52,9 +52,10 @@ Result<std::unique_ptr<Reader>> Reader::Open(Fs *fs, const std::string &store,
     size_t before = r->catalog_.segments().size();
     VDB_RETURN_IF_ERROR(r->AddFromFiles(r->catalog_.max_id() ? next : 0, SegmentState::kOpen));
     // One new segment, not sealed: a writer may be creating it (files
-    // first, then its catalog record): listing it early is harmless.
-    const SegmentInfo &last = r->catalog_.segments().back();
-    if (r->catalog_.segments().size() > before + 1 || last.sealed())
+    // first, then its catalog record): listing it early is harmless. A
+    // frame file still without its header lists nothing.
+    const auto &segs = r->catalog_.segments();
+    if (segs.size() > before + 1 || (segs.size() > before && segs.back().sealed()))
       r->problem_ = "segments from " + std::to_string(next) + " on are not in the catalog";
   }
   return r;

@@ -10,6 +10,7 @@
 #include <random>
 #include <thread>
 
+#include "mem_fs.h"
 #include "play_cursor.h"
 #include "test_util.h"
 
@@ -184,4 +185,32 @@ TEST(LiveStore, FollowersAndSeekersWhileTheWriterRotatesAndRetentionDeletes) {
       "overshoot at most %llu bytes (a segment: %llu)\n",
       n, deletions.load(), played[0], played[1], jumps[0].size(), jumps[1].size(), seeks[0],
       seeks[1], (unsigned long long)worst_over, (unsigned long long)max_segment);
+}
+
+// A reader opening a stream while its writer creates the first segment:
+// the frame file exists, still without its header (then without a frame),
+// and the catalog has no record of it yet. Opening lists nothing, or the
+// segment without a start, never fails or crashes (a follower does this).
+TEST(LiveStore, AReaderOpenedWhileTheWriterCreatesTheFirstSegmentListsNothingYet) {
+  MemFs fs;
+  auto w = OpenWriter(&fs, "/s");
+  ASSERT_TRUE(w->Close().ok());
+  fs.SetContents("/s/cam/000000000001.vdbf", "");  // created, header not written yet
+  auto r = Reader::Open(&fs, "/s", "cam");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE((*r)->segments().empty());
+  EXPECT_EQ((*r)->problem(), "");
+  SegmentMeta m;  // then its files, with their headers and no frame
+  m.info.id = 1;
+  m.stream = "cam";
+  m.codec = "h264";
+  m.caps = "video/x-h264, stream-format=byte-stream";
+  ASSERT_TRUE(fs.Remove("/s/cam/000000000001.vdbf").ok());
+  ASSERT_TRUE(SegmentWriter::Create(&fs, "/s/cam", m, 0).ok());
+  r = Reader::Open(&fs, "/s", "cam");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ((*r)->segments().size(), 1u);
+  EXPECT_FALSE((*r)->segments()[0].sealed());
+  EXPECT_EQ((*r)->segments()[0].first_pts, kNoTime);
+  EXPECT_EQ((*r)->problem(), "");
 }
