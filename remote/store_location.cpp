@@ -1,8 +1,10 @@
 // Where a store is: contract in store_location.h.
 #include "store_location.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "remote_fs.h"
 #include "s3_store.h"
@@ -13,6 +15,13 @@ namespace vdb::remote {
 namespace {
 constexpr uint64_t kMaxRemoteConfigBytes = 64 << 10;
 const char kRemoteConfig[] = "remote.json";
+
+std::string NewStoreId() {
+  std::random_device rd;
+  char id[33];
+  std::snprintf(id, sizeof id, "%08x%08x%08x%08x", rd(), rd(), rd(), rd());
+  return id;
+}
 }  // namespace
 
 bool IsS3Url(const std::string &s) {
@@ -44,7 +53,7 @@ Result<RemoteConfig> ReadRemoteConfig(Fs *fs, const std::string &store) {
   auto str = [&](const char *k) {
     return j.is_object() && j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : "";
   };
-  RemoteConfig c{str("location"), str("endpoint"), str("region")};
+  RemoteConfig c{str("location"), str("endpoint"), str("region"), str("store_id")};
   if (!ParseS3Url(c.location).ok())
     return Status(Code::kCorrupt, path + " names no bucket (\"location\": \"s3://BUCKET/PREFIX\")");
   return c;
@@ -54,19 +63,27 @@ Status WriteRemoteConfig(Fs *fs, const std::string &store, const RemoteConfig &c
   nlohmann::json j = {{"location", c.location}};
   if (!c.endpoint.empty()) j["endpoint"] = c.endpoint;
   if (!c.region.empty()) j["region"] = c.region;
+  if (!c.store_id.empty()) j["store_id"] = c.store_id;
   return WriteFileAtomic(fs, JoinPath(store, kRemoteConfig),
                          j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 Status BindRemoteConfig(Fs *fs, const std::string &store, const RemoteConfig &config) {
   auto have = ReadRemoteConfig(fs, store);
-  if (have.ok() && have->location == config.location) return Status::Ok();
+  if (have.ok() && have->location == config.location) {
+    if (!have->store_id.empty()) return Status::Ok();
+    RemoteConfig c = have.value();  // written before stores had an id
+    c.store_id = NewStoreId();
+    return WriteRemoteConfig(fs, store, c);
+  }
   if (have.ok())
     return Status(Code::kInvalidArgument, "store " + store + " uploads to " + have->location +
                                               " (its remote.json), not " + config.location +
                                               ": a store has one bucket");
   if (have.status().code() != Code::kNotFound) return have.status();
-  return WriteRemoteConfig(fs, store, config);
+  RemoteConfig c = config;
+  if (c.store_id.empty()) c.store_id = NewStoreId();
+  return WriteRemoteConfig(fs, store, c);
 }
 
 Result<std::unique_ptr<ObjectStore>> OpenBucket(const S3Url &url, const RemoteArgs &args,

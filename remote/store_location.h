@@ -40,13 +40,18 @@ struct RemoteArgs {
 struct RemoteConfig {
   std::string location;  // s3://BUCKET/PREFIX
   std::string endpoint, region;
+  // This store as an uploader (random, 32 hex digits): a stream in a bucket
+  // is uploaded by one store (uploader.h). Empty in remote.json files
+  // written before it existed, until BindRemoteConfig adds it.
+  std::string store_id;
 };
 // kNotFound when the store has none; kCorrupt when it is not one (named).
 Result<RemoteConfig> ReadRemoteConfig(Fs *fs, const std::string &store);
 Status WriteRemoteConfig(Fs *fs, const std::string &store, const RemoteConfig &config);
 // A store uploads to one bucket: writes `config` as the store's remote.json
-// if it has none; OK if it names the same location; kInvalidArgument naming
-// both if it names another.
+// if it has none (with a new store_id unless `config` has one); OK if it
+// names the same location (adding a store_id if it has none);
+// kInvalidArgument naming both if it names another.
 Status BindRemoteConfig(Fs *fs, const std::string &store, const RemoteConfig &config);
 
 // Opens the bucket of `url`; with `check`, asks the server that it exists

@@ -1,11 +1,15 @@
 // Uploading sealed segments: contract in uploader.h.
 #include "uploader.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include "catalog.h"
 #include "format.h"
 #include "remote_fs.h"
+#include "store_location.h"
 
 namespace vdb::remote {
 namespace {
@@ -54,6 +58,31 @@ Status StreamUploader::Learn() {
   for (const UploadEntry &u : uploads) unfinished_[u.key] = u.upload_id;
   learned_ = true;
   return Status::Ok();
+}
+
+Status StreamUploader::Claim() {
+  auto config = ReadRemoteConfig(fs_, local_store_);
+  if (!config.ok() || config->store_id.empty()) return Status::Ok();
+  const std::string key = RemoteKey(prefix_, stream_ + "/recorder.json");
+  auto have = store_->GetAll(key, 4096);
+  if (have.ok()) {
+    auto j = nlohmann::json::parse(*have, nullptr, false);
+    auto str = [&](const char *k) {
+      return j.is_object() && j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : "?";
+    };
+    if (str("store_id") == config->store_id) return Status::Ok();
+    return Status(Code::kInvalidArgument,
+                  "stream '" + stream_ + "' in " + store_->Describe(RemoteKey(prefix_, stream_)) +
+                      " is uploaded by another store (" + str("store") + " on " + str("host") +
+                      "): a stream in a bucket has one recorder; record this one under another "
+                      "stream name, or upload it to another prefix");
+  }
+  if (have.status().code() != Code::kNotFound) return have.status();
+  char host[256] = "";
+  (void)gethostname(host, sizeof host - 1);
+  nlohmann::json j = {{"store_id", config->store_id}, {"host", host}, {"store", local_store_}};
+  std::string text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  return store_->Put(key, text.data(), text.size()).status();
 }
 
 Result<bool> StreamUploader::UploadSegment(const SegmentInfo &seg,
@@ -112,6 +141,7 @@ Status StreamUploader::WriteCatalog(StreamUploadReport *report) {
 Result<StreamUploadReport> StreamUploader::Pass(const StreamUploadOptions &options) {
   StreamUploadReport report;
   report.stream = stream_;
+  VDB_RETURN_IF_ERROR(Claim());
   if (!learned_) VDB_RETURN_IF_ERROR(Learn());
   VDB_ASSIGN_OR_RETURN(Catalog local, Catalog::Load(fs_, JoinPath(local_store_, stream_)));
 

@@ -20,9 +20,14 @@
 // the local disk stay listed. Open (unsealed) segments and damaged-byte
 // files are never uploaded.
 //
-// One recorder per stream name and prefix: two recorders writing the same
-// stream to one prefix would overwrite each other's catalog (different
-// streams, from any number of machines, are fine).
+// One store per stream name and prefix: two recorders uploading the same
+// stream to one prefix would overwrite each other's segments and catalog
+// (different streams, from any number of machines, are fine). The object
+//   PREFIX/<stream>/recorder.json   {"store_id", "host", "store"}
+// names the store that uploads the stream: written by its first pass,
+// checked by every pass (one GET), which another store's refuses
+// (kInvalidArgument, naming the store that has the stream). A store
+// without a store_id in its remote.json (store_location.h) claims nothing.
 //
 // Thread rules: a function call uses its arguments from the calling thread
 // only; it blocks on the network (never call it from a streaming thread).
@@ -101,6 +106,7 @@ class StreamUploader {
 
  private:
   Status Learn();
+  Status Claim();
   Result<bool> UploadSegment(const SegmentInfo &seg, const StreamUploadOptions &options,
                              StreamUploadReport *report);
   Status WriteCatalog(StreamUploadReport *report);

@@ -111,6 +111,28 @@ GstClockTime KeyframeBefore(const std::string &prefix, GstClockTime t) {
   return (*seg)->entry(p->frame).pts - first;
 }
 
+// Runs the vdb tool as a user does: with the system's plugins (this test's
+// registry holds only what its cases load) and vdb's from the build tree.
+// Returns its exit status; *out and *err get what it printed.
+int VdbTool(std::vector<std::string> args, std::string *out, std::string *err) {
+  gchar **env = g_get_environ();
+  env = g_environ_unsetenv(env, "GST_PLUGIN_SYSTEM_PATH_1_0");
+  env = g_environ_unsetenv(env, "GST_REGISTRY_1_0");
+  std::vector<const gchar *> argv{VDB_TOOL};
+  for (const auto &a : args) argv.push_back(a.c_str());
+  argv.push_back(NULL);
+  gchar *std_out = NULL, *std_err = NULL;
+  gint status = 0;
+  fail_unless(g_spawn_sync(NULL, (gchar **)argv.data(), env, G_SPAWN_DEFAULT, NULL, NULL, &std_out,
+                           &std_err, &status, NULL));
+  g_strfreev(env);
+  *out = std_out;
+  *err = std_err;
+  g_free(std_out);
+  g_free(std_err);
+  return status;
+}
+
 }  // namespace
 
 // Every frame of both tracks plays from the bucket, from running time 0,
@@ -172,21 +194,12 @@ GST_START_TEST(test_vdb_export_from_the_bucket_is_read_by_ffprobe) {
   std::string location = RecordAndUpload("export");
   TempDir out;
   std::string mp4 = out.path + "/clip.mp4";
+  std::string printed, errors;
+  int exported =
+      VdbTool({"export", location, "--stream", "cam", "--quiet", mp4}, &printed, &errors);
+  fail_unless(exported == 0, "vdb export %s: %s", location.c_str(), errors.c_str());
   gchar *std_out = NULL, *std_err = NULL;
   gint status = 0;
-  // As a user runs it: with the system's plugins (this test's registry
-  // holds only what its cases load) and vdb's from the build tree.
-  gchar **env = g_get_environ();
-  env = g_environ_unsetenv(env, "GST_PLUGIN_SYSTEM_PATH_1_0");
-  env = g_environ_unsetenv(env, "GST_REGISTRY_1_0");
-  const gchar *argv[] = {VDB_TOOL, "export",  location.c_str(), "--stream",
-                         "cam",    "--quiet", mp4.c_str(),      NULL};
-  fail_unless(g_spawn_sync(NULL, (gchar **)argv, env, G_SPAWN_DEFAULT, NULL, NULL, &std_out,
-                           &std_err, &status, NULL));
-  g_strfreev(env);
-  fail_unless(status == 0, "vdb export %s: %s", location.c_str(), std_err);
-  g_free(std_out);
-  g_free(std_err);
   std::string cmd =
       "ffprobe -v error -count_frames -show_entries stream=codec_name,nb_read_frames -of csv=p=0 " +
       mp4;
@@ -197,6 +210,40 @@ GST_START_TEST(test_vdb_export_from_the_bucket_is_read_by_ffprobe) {
   fail_unless(probed.find("aac,") != std::string::npos, "ffprobe: %s", probed.c_str());
   g_free(std_out);
   g_free(std_err);
+}
+GST_END_TEST;
+
+// `vdb upload` sends a store; run again it sends nothing new; another
+// store with a stream of the same name is refused (it would overwrite the
+// first one's segments), naming the store that has the stream.
+GST_START_TEST(test_vdb_upload_refuses_a_second_store_with_the_same_stream) {
+  TempDir first, second;
+  for (const std::string &dir : {first.path, second.path}) {
+    RunResult r;
+    Run("videotestsrc num-buffers=45 ! video/x-raw,format=I420,width=160,height=120,"
+        "framerate=30/1 ! x264enc key-int-max=15 speed-preset=ultrafast ! h264parse ! "
+        "vdbsink location=" +
+            dir + " stream=cam max-segment-time=500000000",
+        &r);
+    fail_unless(r.eos && r.errors.empty());
+  }
+  const std::string where = std::string("s3://") + kBucket + "/cli";
+  std::string out, err;
+  fail_unless(VdbTool({"upload", first.path, "--to", where}, &out, &err) == 0, "%s", err.c_str());
+  fail_unless(VdbTool({"upload", first.path, "--to", where}, &out, &err) == 0, "%s", err.c_str());
+  fail_unless(VdbTool({"upload", second.path, "--to", where}, &out, &err) != 0);
+  fail_unless(err.find("is uploaded by another store (" + first.path) != std::string::npos, "%s",
+              err.c_str());
+  fail_unless(VdbTool({"info", where}, &out, &err) == 0, "%s", err.c_str());
+  fail_unless(out.find("cam") != std::string::npos, "%s", out.c_str());
+  // What the bucket holds is the first store's recording.
+  auto bucket = Bucket();
+  vdb::remote::RemoteFs fs(bucket.get());
+  auto remote = vdb::Reader::Open(&fs, "cli", "cam");
+  auto local = vdb::Reader::Open(vdb::DefaultFs(), first.path, "cam");
+  fail_unless(remote.ok() && local.ok());
+  fail_unless_equals_int(int((*remote)->segments().size()), int((*local)->segments().size()));
+  fail_unless_equals_uint64((*remote)->segments()[0].utc_start, (*local)->segments()[0].utc_start);
 }
 GST_END_TEST;
 
@@ -435,6 +482,7 @@ static Suite *bucket_play_suite(void) {
             "ffprobe not installed (Debian package ffmpeg)");
   }
   VDB_ADD_TEST(tc, test_wrong_credentials_are_a_clear_error, RECORD_PLUGINS);
+  VDB_ADD_TEST(tc, test_vdb_upload_refuses_a_second_store_with_the_same_stream, RECORD_PLUGINS);
   VDB_ADD_TEST(tc, test_an_object_altered_in_the_bucket_plays_around_the_damage, RECORD_PLUGINS,
                PLAY_PLUGINS);
   VDB_ADD_TEST(tc, test_a_recording_uploads_as_it_goes_and_plays_whole_after_retention,

@@ -14,6 +14,7 @@
 #include "remote_fs.h"
 #include "retention.h"
 #include "store.h"
+#include "store_location.h"
 #include "tiered_fs.h"
 #include "uploader.h"
 #include "verify.h"
@@ -389,6 +390,45 @@ TEST_F(BucketStoreTest, RecordersOnSeveralMachinesShareABucketAndAnyMachinePlays
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     EXPECT_TRUE(test::SameFrames(test::ReadAll(r->get()), recorded[i])) << names[i];
   }
+}
+
+// Two recorders uploading a stream of the same name to one prefix would
+// overwrite each other's segments: the second store is refused, naming the
+// first, and the bucket keeps the first one's footage.
+TEST_F(BucketStoreTest, ASecondStoreUploadingTheSameStreamIsRefusedAndChangesNothing) {
+  const std::string where = std::string("s3://footage/") + kPrefix;
+  auto frames = Record(3);
+  ASSERT_TRUE(BindRemoteConfig(&fs_, kStore, {where}).ok());
+  ASSERT_TRUE(Upload().ok());
+  MemFs other;
+  auto w = test::OpenWriter(&other, "/elsewhere");
+  test::AppendAll(w.get(), test::MakeFrames(60, 900, 30, 30, 0, 'x'));
+  ASSERT_TRUE(w->Close().ok());
+  ASSERT_TRUE(BindRemoteConfig(&other, "/elsewhere", {where}).ok());
+  auto up = UploadStream(&bucket_, kPrefix, &other, "/elsewhere", "cam");
+  ASSERT_FALSE(up.ok());
+  EXPECT_EQ(up.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(up.status().message().find("uploaded by another store (/local on "), std::string::npos)
+      << up.status().ToString();
+  EXPECT_TRUE(test::SameFrames(test::ReadAll(OpenFromBucket().get()), frames));
+  // The store that has the stream goes on uploading it.
+  Record(2, true, 1000, 3 * kSecond);
+  auto again = Upload();
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_GE(again->segments_sent, 2);
+}
+
+// A remote.json written before stores had an id gets one when the store is
+// bound again, and keeps it.
+TEST_F(BucketStoreTest, AStoreGetsItsIdWhenBoundAndKeepsIt) {
+  Record(1);
+  ASSERT_TRUE(WriteRemoteConfig(&fs_, kStore, {"s3://footage/site1"}).ok());
+  ASSERT_TRUE(BindRemoteConfig(&fs_, kStore, {"s3://footage/site1"}).ok());
+  auto first = ReadRemoteConfig(&fs_, kStore);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->store_id.size(), 32u);
+  ASSERT_TRUE(BindRemoteConfig(&fs_, kStore, {"s3://footage/site1"}).ok());
+  EXPECT_EQ(ReadRemoteConfig(&fs_, kStore)->store_id, first->store_id);
 }
 
 }  // namespace
