@@ -149,7 +149,19 @@ Result<StreamUploadReport> StreamUploader::Pass(const StreamUploadOptions &optio
   Status failed;
   for (const SegmentInfo &seg : local.segments()) {
     if (!seg.sealed() || seg.in_bucket() || !seg.local()) continue;
-    if (in_bucket_.count(seg.id)) {
+    if (auto b = in_bucket_.find(seg.id); b != in_bucket_.end()) {
+      const SegmentInfo &there = b->second;
+      if (there.first_pts != seg.first_pts || there.utc_start != seg.utc_start ||
+          there.bytes != seg.bytes) {  // the same id, another recording: never taken as ours
+        failed =
+            Status(Code::kCorrupt, "segment " + std::to_string(seg.id) + " of stream '" + stream_ +
+                                       "' in " + store_->Describe(RemoteKey(prefix_, stream_)) +
+                                       " is another recording than this store's segment " +
+                                       std::to_string(seg.id) + " (" + std::to_string(there.bytes) +
+                                       " bytes there, " + std::to_string(seg.bytes) +
+                                       " here): it stays in the bucket, and this one on disk");
+        break;
+      }
       report.segments_present++;
       to_mark.push_back(seg.id);
       continue;

@@ -81,7 +81,9 @@ Status EnsureRemoteStore(ObjectStore *store, const std::string &prefix);
 // file making each idempotent. Segments the local catalog already marks
 // IN_BUCKET are skipped without a request; segments the bucket's catalog
 // lists but the local one does not mark are confirmed again (on_confirmed)
-// without being sent.
+// without being sent, if they are the same recording (first PTS, UTC start
+// and size): a segment of that id from another recording (a store that
+// lost its catalog and numbers from 1 again) stops the pass with kCorrupt.
 class StreamUploader {
  public:
   StreamUploader(ObjectStore *store, std::string prefix, Fs *fs, std::string local_store,

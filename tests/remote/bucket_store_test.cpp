@@ -431,5 +431,31 @@ TEST_F(BucketStoreTest, AStoreGetsItsIdWhenBoundAndKeepsIt) {
   EXPECT_EQ(ReadRemoteConfig(&fs_, kStore)->store_id, first->store_id);
 }
 
+// A store numbering its segments from 1 again (its catalog lost) meets the
+// bucket's segments of the same ids: another recording is never taken as
+// already uploaded; the pass stops and nothing is marked.
+TEST_F(BucketStoreTest, ABucketSegmentOfTheSameIdFromAnotherRecordingIsNeverTakenAsOurs) {
+  auto frames = Record(3);
+  ASSERT_TRUE(Upload().ok());
+  MemFs other;
+  auto w = test::OpenWriter(&other, kStore, [] {
+    WriterOptions o;
+    o.max_segment_duration = kSecond;
+    return o;
+  }());
+  test::AppendAll(w.get(), test::MakeFrames(60, 900, 30, 30, 0, 'x'));
+  ASSERT_TRUE(w->Close().ok());
+  auto up = UploadStream(&bucket_, kPrefix, &other, kStore, "cam",
+                         {{}, [](uint64_t id) -> Status {
+                            ADD_FAILURE() << "segment " << id << " marked as uploaded";
+                            return Status::Ok();
+                          }});
+  ASSERT_FALSE(up.ok());
+  EXPECT_EQ(up.status().code(), Code::kCorrupt);
+  EXPECT_NE(up.status().message().find("is another recording"), std::string::npos)
+      << up.status().ToString();
+  EXPECT_TRUE(test::SameFrames(test::ReadAll(OpenFromBucket().get()), frames));
+}
+
 }  // namespace
 }  // namespace vdb::remote
