@@ -72,6 +72,7 @@
 #include <vector>
 
 #include "codec_headers.h"
+#include "recording_clock.h"
 #include "sink_housekeeper.h"
 #include "sink_upload.h"
 #include "writer.h"
@@ -144,9 +145,7 @@ struct VdbSinkTrack {
   vdb::CodecHeaders headers; /* in-band headers of the current caps */
   bool has_caps = false;
   bool eos = false;
-  GstSegment segment;                     /* the pad's, for its running time */
-  guint64 last_in = GST_CLOCK_TIME_NONE;  /* last input pts (or dts) */
-  guint64 last_dts = GST_CLOCK_TIME_NONE; /* last stored dts */
+  GstSegment segment; /* the pad's, for its running time */
 };
 
 /* Everything C++ lives here; created in init, destroyed in finalize. */
@@ -161,11 +160,8 @@ struct VdbSinkState {
   /* Serialises the pads' streaming threads, and guards tracks. */
   std::mutex smu;
   std::vector<std::unique_ptr<VdbSinkTrack>> tracks;
-  guint32 lead = 0; /* the track whose keyframes start segments */
-  /* Stream timeline: stored time = input time + shift (every track). */
-  bool run_started = false;
-  guint64 shift = 0;
-  guint64 utc_base = 0, utc_base_pts = 0;
+  guint32 lead = 0;          /* the track whose keyframes start segments */
+  vdb::RecordingClock clock; /* input time -> stored time and UTC */
   bool need_key = false;
   std::atomic<bool> key_requested{false}; /* also cleared by split-now */
   guint64 untimed_dropped = 0;            /* frames dropped for lack of any timestamp */
@@ -418,11 +414,10 @@ static gboolean gst_vdb_sink_start(GstVdbSink *self) {
     for (auto &t : s->tracks) {
       s->lead = std::min(s->lead, t->track);
       t->eos = false;
-      t->last_in = t->last_dts = GST_CLOCK_TIME_NONE;
       t->headers.Clear();
     }
     writer->SetLeadTrack(s->lead);
-    s->run_started = false;
+    s->clock.Reset();
     s->need_key = false;
     s->key_requested = false;
     s->untimed_dropped = 0;
@@ -504,28 +499,7 @@ static gboolean set_caps(GstVdbSink *self, VdbSinkTrack *t, GstCaps *caps) {
 
 /* ---------------------------------------------------------- frames */
 
-/* Stored time for a new run or after a discontinuity: continue after what
- * is stored, leaving a gap as long as the wall-clock time that passed. */
-static void start_run(GstVdbSink *self, guint64 in_time) {
-  VdbSinkState *s = self->s;
-  guint64 end = s->writer->end_pts();
-  guint64 end_utc = s->writer->end_utc();
-  guint64 now = now_utc();
-  s->shift = 0;
-  if (end != GST_CLOCK_TIME_NONE && in_time < end) {
-    guint64 gap = end_utc && now > end_utc ? now - end_utc : 0;
-    s->shift = end + gap - in_time;
-  }
-  s->writer->Split();
-  s->run_started = true;
-  s->utc_base = now;
-  s->utc_base_pts = in_time + s->shift;
-  GST_INFO_OBJECT(self, "new run: input %" GST_TIME_FORMAT " stored at %" GST_TIME_FORMAT,
-                  GST_TIME_ARGS(in_time), GST_TIME_ARGS(in_time + s->shift));
-}
-
 static guint64 frame_utc(GstVdbSink *self, GstBuffer *buf, guint64 pts) {
-  VdbSinkState *s = self->s;
   if (self->wallclock == GST_VDB_WALLCLOCK_REFERENCE_META) {
     static GstCaps *ntp = gst_caps_new_empty_simple("timestamp/x-ntp");
     static GstCaps *unx = gst_caps_new_empty_simple("timestamp/x-unix");
@@ -535,7 +509,7 @@ static guint64 frame_utc(GstVdbSink *self, GstBuffer *buf, guint64 pts) {
     m = gst_buffer_get_reference_timestamp_meta(buf, unx);
     if (m) return m->timestamp;
   }
-  return pts >= s->utc_base_pts ? s->utc_base + (pts - s->utc_base_pts) : s->utc_base;
+  return self->s->clock.Utc(pts);
 }
 
 static GstFlowReturn write_error(GstVdbSink *self, const vdb::Status &st) {
@@ -610,29 +584,19 @@ static GstFlowReturn render(GstVdbSink *self, VdbSinkTrack *t, GstBuffer *buf,
 
   bool discont = GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DISCONT);
   if (lead) {
-    bool backwards =
-        s->run_started && t->last_in != GST_CLOCK_TIME_NONE && in_time + GST_SECOND < t->last_in;
-    bool jump = s->run_started && t->last_in != GST_CLOCK_TIME_NONE &&
-                in_time > t->last_in + 2 * GST_SECOND;
-    if (GST_CLOCK_TIME_IS_VALID(dts) && t->last_dts != GST_CLOCK_TIME_NONE &&
-        dts + s->shift < t->last_dts)
-      backwards = true;
-    if (!s->run_started || ((discont || backwards || jump) && key)) {
-      if (s->run_started)
-        GST_INFO_OBJECT(self, "%s: starting a new segment",
-                        backwards ? "timestamps went backwards"
-                        : discont ? "discontinuity"
-                                  : "timestamp jump");
-      if (!s->run_started || backwards)
-        start_run(self, in_time);
-      else
-        s->writer->Split();
-    } else if (backwards) {
-      GST_WARNING_OBJECT(self,
-                         "timestamps went backwards on a delta frame: dropping until a keyframe");
+    auto d = s->clock.Lead(in_time, GST_CLOCK_TIME_IS_VALID(dts) ? dts : vdb::kNoTime, key, discont,
+                           s->writer->end_pts(), s->writer->end_utc(), now_utc());
+    if (d.step == vdb::RecordingClock::Step::kNewRun ||
+        d.step == vdb::RecordingClock::Step::kNewSegment) {
+      GST_INFO_OBJECT(self, "%s: new %s, input %" GST_TIME_FORMAT " stored at %" GST_TIME_FORMAT,
+                      d.why, d.step == vdb::RecordingClock::Step::kNewRun ? "run" : "segment",
+                      GST_TIME_ARGS(in_time), GST_TIME_ARGS(s->clock.Stored(in_time)));
+      s->writer->Split();
+    } else if (d.step == vdb::RecordingClock::Step::kDropUntilKey) {
+      GST_WARNING_OBJECT(self, "%s: dropping until a keyframe", d.why);
       s->need_key = true;
     }
-  } else if (!s->run_started) {
+  } else if (!s->clock.started()) {
     /* The first segment starts at the video's first keyframe: wait for it. */
     while (!s->held.empty() && (s->held.size() >= MAX_HELD ||
                                 s->held_bytes + gst_buffer_get_size(buf) > MAX_HELD_BYTES)) {
@@ -666,8 +630,8 @@ static GstFlowReturn render(GstVdbSink *self, VdbSinkTrack *t, GstBuffer *buf,
 
   vdb::Frame f;
   f.track = t->track;
-  f.pts = GST_CLOCK_TIME_IS_VALID(pts) ? pts + s->shift : vdb::kNoTime;
-  f.dts = GST_CLOCK_TIME_IS_VALID(dts) ? dts + s->shift : vdb::kNoTime;
+  f.pts = s->clock.Stored(GST_CLOCK_TIME_IS_VALID(pts) ? pts : vdb::kNoTime);
+  f.dts = s->clock.Stored(GST_CLOCK_TIME_IS_VALID(dts) ? dts : vdb::kNoTime);
   f.duration = GST_BUFFER_DURATION(buf);
   f.flags = (key ? vdb::kFlagKey : 0) | (discont ? vdb::kFlagDiscont : 0) |
             (GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_HEADER) ? vdb::kFlagHeader : 0) |
@@ -736,8 +700,7 @@ static GstFlowReturn render(GstVdbSink *self, VdbSinkTrack *t, GstBuffer *buf,
     }
     return GST_FLOW_OK;
   }
-  t->last_in = in_time;
-  if (f.dts != vdb::kNoTime) t->last_dts = f.dts;
+  if (lead) s->clock.LeadStored(in_time, f.dts);
   if (s->writer->RotationDue()) request_keyframe(self, lt);
   if (lead && !s->held.empty()) return store_held(self, lock);
   return GST_FLOW_OK;
@@ -799,7 +762,7 @@ static void handle_eos(GstVdbSink *self, VdbSinkTrack *t, guint32 seqnum) {
     for (auto &o : s->tracks)
       if (!o->eos && gst_pad_is_linked(o->pad)) return;
     if (!s->writer) return;
-    if (s->untimed_dropped && !s->run_started)
+    if (s->untimed_dropped && !s->clock.started())
       GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("No frame had a timestamp: nothing was recorded"),
                         ("vdb keeps the timestamps frames were recorded with. Give them some: "
                          "a parser gives an elementary stream timestamps from its frame rate "
