@@ -324,6 +324,7 @@ Status Writer::SetTrackCaps(uint32_t track, const std::string &codec, const std:
                                               ", not " + codec);
   stream_codecs_[track] = codec;
   tracks_[track] = TrackMeta{track, codec, caps};
+  headers_[track] = CodecHeaders(InbandHeadersOfCaps(caps));
   if (track == lead_) return SealLocked();
   if (seg_ && seg_->HasTrack(track)) {  // new caps: from the next segment on
     stale_.insert(track);
@@ -357,11 +358,6 @@ bool Writer::RotationDue() const {
   return DueLocked(nullptr);
 }
 
-bool Writer::StartsSegment(const Frame &f) const {
-  std::lock_guard<std::mutex> l(mu_);
-  return (f.flags & kFlagKey) && f.track == lead_ && (!seg_ || DueLocked(&f));
-}
-
 Status Writer::Append(const Frame &f) {
   EventDispatch dispatch(this);  // after the lock is released
   std::lock_guard<std::mutex> l(mu_);
@@ -389,6 +385,24 @@ Status Writer::Append(const Frame &f) {
   }
   bool key = f.flags & kFlagKey;
   if (seg_ && lead && key && DueLocked(&f)) VDB_RETURN_IF_ERROR(SealLocked());
+  Frame g = f;  // what is stored: with the in-band headers a segment starts with
+  std::vector<uint8_t> with_headers;
+  auto h = headers_.find(f.track);
+  if (key && h != headers_.end() && h->second.kind() != InbandHeaders::kNone) {
+    const auto *data = static_cast<const uint8_t *>(f.data);
+    bool has = h->second.Scan(data, f.size);
+    g.flags = has ? g.flags | kFlagHeader : g.flags & ~kFlagHeader;
+    if (!has && !seg_ && lead && !h->second.headers().empty()) {
+      with_headers = h->second.With(data, f.size);
+      g.data = with_headers.data();
+      g.size = with_headers.size();
+      g.flags |= kFlagHeader;
+    }
+  }
+  return AppendLocked(g);
+}
+
+Status Writer::AppendLocked(const Frame &f) {
   uint64_t t = f.pts != kNoTime ? f.pts : f.dts;
   // Interval mode: make what came before durable first, so that a failed
   // sync fails this frame and stores nothing of it.

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "catalog.h"
+#include "codec_headers.h"
 #include "recovery.h"
 #include "retention.h"
 #include "segment_writer.h"
@@ -75,7 +76,13 @@ class Writer {
   // (kInvalidArgument), the segment is due to rotate (RotationDue). A track
   // holds one codec for the stream's life: another codec is
   // kInvalidArgument (record it into another stream), so every reader can
-  // play the stream through.
+  // play the stream through. Tracks whose codec carries headers in-band
+  // (InbandHeadersOfCaps: H.264/H.265 byte-stream parameter sets, the AV1
+  // sequence header) have them remembered from their keyframes (forgotten
+  // on new caps): a segment whose first keyframe lacks them gets the last
+  // ones inserted, so that every segment decodes alone. A keyframe's
+  // kFlagHeader says whether it carries them (the bytes decide, not the
+  // caller's flag).
   Status SetTrackCaps(uint32_t track, const std::string &codec, const std::string &caps);
   // The track whose keyframes start segments (default 0, the video track;
   // an audio-only recording leads with its audio track, every frame of
@@ -93,8 +100,6 @@ class Writer {
   void Split();
   // True when the open segment is due to rotate and waits for a keyframe.
   bool RotationDue() const;
-  // True if Append(frame) would start a new segment with it.
-  bool StartsSegment(const Frame &frame) const;
   // Makes every appended frame durable now.
   Status Sync();
   // Hands buffered frames to the OS (visible to readers, safe from a kill -9)
@@ -156,6 +161,8 @@ class Writer {
   // the stream directory) or a fresh listing.
   Status ListDamaged(const std::vector<std::string> *listed = nullptr);
   Status StartSegment(const Frame &first);
+  // Append once the frame is what is stored (headers inserted); with mu_.
+  Status AppendLocked(const Frame &f);
   Status SealLocked();
   Status SyncLocked();
   Status DeleteLocked(uint64_t id);
@@ -173,6 +180,7 @@ class Writer {
   std::unique_ptr<CatalogFile> catalog_file_;
   std::unique_ptr<SegmentWriter> seg_;
   std::map<uint32_t, TrackMeta> tracks_;           // caps of the frames that follow, per track
+  std::map<uint32_t, CodecHeaders> headers_;       // in-band headers last seen, per track
   std::map<uint32_t, std::string> stream_codecs_;  // the codec each track holds (its segments)
   std::set<uint32_t> stale_;                       // tracks whose caps wait for the next segment
   uint32_t lead_ = 0;

@@ -71,7 +71,6 @@
 #include <string>
 #include <vector>
 
-#include "codec_headers.h"
 #include "recording_clock.h"
 #include "sink_housekeeper.h"
 #include "sink_upload.h"
@@ -142,7 +141,6 @@ struct VdbSinkTrack {
   GstPad *pad = nullptr; /* owned by the element */
   guint32 track = 0;     /* 0: video; audio_N: N + 1 */
   bool video = false;
-  vdb::CodecHeaders headers; /* in-band headers of the current caps */
   bool has_caps = false;
   bool eos = false;
   GstSegment segment; /* the pad's, for its running time */
@@ -165,7 +163,6 @@ struct VdbSinkState {
   bool need_key = false;
   std::atomic<bool> key_requested{false}; /* also cleared by split-now */
   guint64 untimed_dropped = 0;            /* frames dropped for lack of any timestamp */
-  bool warned_no_headers = false;
   std::atomic<guint> key_request_count{0};
   /* Frames of the other tracks waiting for the first segment (MAX_HELD). */
   std::deque<std::pair<VdbSinkTrack *, GstBuffer *>> held;
@@ -414,7 +411,6 @@ static gboolean gst_vdb_sink_start(GstVdbSink *self) {
     for (auto &t : s->tracks) {
       s->lead = std::min(s->lead, t->track);
       t->eos = false;
-      t->headers.Clear();
     }
     writer->SetLeadTrack(s->lead);
     s->clock.Reset();
@@ -491,7 +487,6 @@ static gboolean set_caps(GstVdbSink *self, VdbSinkTrack *t, GstCaps *caps) {
                       ("%s", status.ToString().c_str()));
     return FALSE;
   }
-  t->headers = vdb::CodecHeaders(vdb::InbandHeadersOfCaps(text));
   t->has_caps = true;
   if (t->track == s->lead) s->need_key = true; /* the next segment starts at a keyframe */
   return TRUE;
@@ -660,26 +655,7 @@ static GstFlowReturn render(GstVdbSink *self, VdbSinkTrack *t, GstBuffer *buf,
   f.size = map.size;
   f.utc = frame_utc(self, buf, f.pts != vdb::kNoTime ? f.pts : f.dts);
 
-  /* A segment must start with the in-band headers its codec needs
-   * (SPS/PPS, VPS/SPS/PPS, the AV1 sequence header). */
-  std::vector<uint8_t> with_headers;
-  if (t->headers.kind() != vdb::InbandHeaders::kNone && key) {
-    /* The bytes decide, not the buffer flag (which may be stale). */
-    bool has = t->headers.Scan(map.data, map.size);
-    f.flags = has ? f.flags | vdb::kFlagHeader : f.flags & ~vdb::kFlagHeader;
-    if (!has && s->writer->StartsSegment(f)) {
-      if (!t->headers.headers().empty()) {
-        with_headers = t->headers.With(map.data, map.size);
-        f.data = with_headers.data();
-        f.size = with_headers.size();
-        f.flags |= vdb::kFlagHeader;
-      } else if (!s->warned_no_headers) {
-        s->warned_no_headers = true;
-        GST_WARNING_OBJECT(self, "keyframe without its codec headers and none seen yet");
-      }
-    }
-  }
-
+  /* (The writer gives a segment the in-band headers its codec needs.) */
   vdb::Status st = s->writer->Append(f);
   if (st.code() == vdb::Code::kNoSpace && retention_policy(self).active()) {
     GST_WARNING_OBJECT(self, "disk full: applying retention now");

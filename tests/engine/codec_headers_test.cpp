@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include "mem_fs.h"
+#include "test_util.h"
+
 namespace vdb {
 namespace {
 
@@ -86,6 +89,50 @@ TEST(CodecHeaders, TruncatedOrGarbageUnitsAreSafe) {
     Bytes obu = {0x0a, 0xff};  // a sequence header claiming more than there is
     EXPECT_FALSE(h.Scan(obu.data(), obu.size()));
   }
+}
+
+// The writer gives every segment the headers it needs: a segment whose
+// first keyframe lacks them (an encoder that sends SPS/PPS once) starts
+// with the last ones seen, flagged; other keyframes are stored as they
+// came, flagged by what their bytes carry.
+TEST(CodecHeaders, TheWriterStartsEverySegmentWithTheHeadersLastSeen) {
+  Bytes sps = Nal({0x67}), pps = Nal({0x68}), idr = Nal({0x65}, 40), p = Nal({0x41}, 20);
+  MemFs fs;
+  WriterOptions o;
+  o.max_segment_duration = test::kSecond;
+  auto w = test::OpenWriter(&fs, "/s", o);  // H.264 byte-stream
+  struct In {
+    Bytes data;
+    uint64_t pts;
+    uint32_t flags;
+  };
+  const uint64_t half = test::kSecond / 2;
+  std::vector<In> in = {{Cat({sps, pps, idr}), 0, kFlagKey},
+                        {p, half / 2, 0},
+                        {idr, half, kFlagKey | kFlagHeader},  // a stale flag
+                        {idr, 2 * half, kFlagKey},            // starts segment 2
+                        {p, 3 * half, 0}};
+  for (const In &f : in) {
+    Frame fr;
+    fr.data = f.data.data();
+    fr.size = f.data.size();
+    fr.pts = fr.dts = f.pts;
+    fr.flags = f.flags;
+    ASSERT_TRUE(w->Append(fr).ok());
+  }
+  ASSERT_TRUE(w->Close().ok());
+  auto r = test::OpenReader(&fs, "/s");
+  ASSERT_EQ(r->segments().size(), 2u);
+  auto out = test::ReadAll(r.get());
+  ASSERT_EQ(out.size(), 5u);
+  auto bytes = [](const Bytes &b) { return std::string(b.begin(), b.end()); };
+  EXPECT_EQ(out[0].data, bytes(Cat({sps, pps, idr})));
+  EXPECT_TRUE(out[0].flags & kFlagHeader);
+  EXPECT_EQ(out[2].data, bytes(idr));
+  EXPECT_FALSE(out[2].flags & kFlagHeader);
+  EXPECT_EQ(out[3].data, bytes(Cat({sps, pps, idr})));
+  EXPECT_TRUE(out[3].flags & kFlagHeader);
+  EXPECT_EQ(out[4].data, bytes(p));
 }
 
 }  // namespace
