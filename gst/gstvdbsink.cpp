@@ -64,19 +64,12 @@
 
 #include <gst/video/video.h>
 
-#include <atomic>
-#include <deque>
-#include <memory>
-#include <mutex>
 #include <string>
-#include <vector>
 
-#include "recording_clock.h"
-#include "sink_housekeeper.h"
+#include "sink_state.h"
 #include "sink_upload.h"
-#include "writer.h"
 
-GST_DEBUG_CATEGORY(gst_vdb_sink_debug); /* shared with sink_upload.cpp */
+GST_DEBUG_CATEGORY(gst_vdb_sink_debug); /* shared with sink_frames.cpp, sink_upload.cpp */
 #define GST_CAT_DEFAULT gst_vdb_sink_debug
 
 #define DEFAULT_LOCATION NULL
@@ -103,13 +96,6 @@ GST_DEBUG_CATEGORY(gst_vdb_sink_debug); /* shared with sink_upload.cpp */
  * frames are written almost one by one, a fast one's in 64 KiB batches. */
 #define FLUSH_PERIOD_MS 10
 #define MAX_AUDIO_PADS 254 /* tracks 1..255 */
-/* Frames of the other tracks that come before the video's first keyframe
- * (a non-live audio source racing ahead of a slow encoder) wait for it, up
- * to this many frames and bytes (AAC: 87 s): the oldest go first, with a
- * warning. The sink never blocks a pad for another (a demuxer feeding both
- * from one thread would deadlock). */
-#define MAX_HELD 4096
-#define MAX_HELD_BYTES (32 << 20)
 
 enum {
   PROP_0,
@@ -135,61 +121,6 @@ enum {
 
 enum { SIGNAL_SPLIT_NOW, SIGNAL_SYNC, LAST_SIGNAL };
 static guint gst_vdb_sink_signals[LAST_SIGNAL];
-
-/* One requested pad: a track of the stream. */
-struct VdbSinkTrack {
-  GstPad *pad = nullptr; /* owned by the element */
-  guint32 track = 0;     /* 0: video; audio_N: N + 1 */
-  bool video = false;
-  bool has_caps = false;
-  bool eos = false;
-  GstSegment segment; /* the pad's, for its running time */
-};
-
-/* Everything C++ lives here; created in init, destroyed in finalize. */
-struct VdbSinkState {
-  /* Set in start() and cleared in stop() under wmu; action signals and
-   * property changes from other threads take a reference through
-   * writer_ref(), so stop() never pulls the writer from under them. The
-   * streaming threads use it directly: they do not run across start() and
-   * stop(). */
-  std::shared_ptr<vdb::Writer> writer;
-  std::mutex wmu;
-  /* Serialises the pads' streaming threads, and guards tracks. */
-  std::mutex smu;
-  std::vector<std::unique_ptr<VdbSinkTrack>> tracks;
-  guint32 lead = 0;          /* the track whose keyframes start segments */
-  vdb::RecordingClock clock; /* input time -> stored time and UTC */
-  bool need_key = false;
-  std::atomic<bool> key_requested{false}; /* also cleared by split-now */
-  guint64 untimed_dropped = 0;            /* frames dropped for lack of any timestamp */
-  std::atomic<guint> key_request_count{0};
-  /* Frames of the other tracks waiting for the first segment (MAX_HELD). */
-  std::deque<std::pair<VdbSinkTrack *, GstBuffer *>> held;
-  gsize held_bytes = 0;
-  guint64 held_dropped = 0;
-  SinkHousekeeper housekeeper;
-  vdb::remote::UploadWorker uploader;
-};
-
-struct _GstVdbSink {
-  GstElement parent;
-  gchar *location;
-  gchar *stream;
-  guint64 max_segment_time;
-  guint64 max_segment_bytes;
-  GstVdbSyncMode sync_mode;
-  guint64 sync_interval;
-  guint64 max_total_bytes;
-  guint64 max_age;
-  guint64 min_free_space;
-  gboolean record;
-  GstVdbWallclock wallclock;
-  gboolean send_keyframe_requests;
-  gchar *upload_location, *upload_endpoint, *upload_region;
-  guint64 upload_max_total_bytes, upload_max_age, upload_eos_timeout;
-  VdbSinkState *s;
-};
 
 static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE(
     "video", GST_PAD_SINK, GST_PAD_REQUEST,
@@ -249,7 +180,7 @@ static vdb::WriterOptions writer_options(GstVdbSink *self) {
   return o;
 }
 
-static vdb::RetentionPolicy retention_policy(GstVdbSink *self) {
+vdb::RetentionPolicy vdbsink_retention_policy(GstVdbSink *self) {
   vdb::RetentionPolicy p;
   GST_OBJECT_LOCK(self);
   p.max_total_bytes = self->max_total_bytes;
@@ -273,49 +204,13 @@ static void post_segment_message(GstVdbSink *self, const char *name, const vdb::
   gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), st));
 }
 
-static guint64 now_utc(void) {
-  return guint64(g_get_real_time()) * 1000;
-}
-
 static VdbSinkTrack *track_of(GstPad *pad) {
   return static_cast<VdbSinkTrack *>(gst_pad_get_element_private(pad));
-}
-
-/* Asks upstream of the video pad for a keyframe (none for an audio lead). */
-static void request_keyframe(GstVdbSink *self, VdbSinkTrack *lead) {
-  VdbSinkState *s = self->s;
-  if (s->key_requested || !lead || !lead->video) return;
-  GST_OBJECT_LOCK(self);
-  gboolean send = self->send_keyframe_requests;
-  GST_OBJECT_UNLOCK(self);
-  if (!send) return;
-  s->key_requested = true;
-  GST_DEBUG_OBJECT(self, "asking upstream for a keyframe");
-  gst_pad_push_event(lead->pad, gst_video_event_new_upstream_force_key_unit(
-                                    GST_CLOCK_TIME_NONE, TRUE, ++s->key_request_count));
-}
-
-static VdbSinkTrack *lead_track(VdbSinkState *s) {
-  for (auto &t : s->tracks)
-    if (t->track == s->lead) return t.get();
-  return nullptr;
 }
 
 static std::shared_ptr<vdb::Writer> writer_ref(VdbSinkState *s) {
   std::lock_guard<std::mutex> l(s->wmu);
   return s->writer;
-}
-
-/* Frames held for the first segment: all of them, or one track's. */
-static void drop_held(VdbSinkState *s, VdbSinkTrack *only = nullptr) {
-  for (auto it = s->held.begin(); it != s->held.end();)
-    if (!only || it->first == only) {
-      s->held_bytes -= gst_buffer_get_size(it->second);
-      gst_buffer_unref(it->second);
-      it = s->held.erase(it);
-    } else {
-      ++it;
-    }
 }
 
 /* ---------------------------------------------------------- start / stop */
@@ -380,7 +275,7 @@ static gboolean gst_vdb_sink_start(GstVdbSink *self) {
   if (!up.location.empty() && !sink_upload_prepare(GST_ELEMENT(self), location, up)) return FALSE;
   vdb::RecoveryReport report;
   vdb::WriterOptions options = writer_options(self);
-  options.retention = retention_policy(self); /* a crash on a full disk: room first */
+  options.retention = vdbsink_retention_policy(self); /* a crash on a full disk: room first */
   auto w = vdb::Writer::Open(vdb::DefaultFs(), location, stream, options, &report);
   if (!w.ok()) {
     post_open_error(self, w.status(), location, stream);
@@ -420,7 +315,7 @@ static gboolean gst_vdb_sink_start(GstVdbSink *self) {
     s->held_dropped = 0;
   }
   SinkHousekeeper::Callbacks cb;
-  cb.policy = [self] { return retention_policy(self); };
+  cb.policy = [self] { return vdbsink_retention_policy(self); };
   cb.failed = [self](const vdb::Status &st) {
     GST_ELEMENT_WARNING(self, RESOURCE, WRITE, ("Retention could not delete old footage"),
                         ("%s", st.ToString().c_str()));
@@ -448,7 +343,7 @@ static void gst_vdb_sink_stop(GstVdbSink *self) {
   s->housekeeper.Stop();
   {
     std::lock_guard<std::mutex> l(s->smu);
-    drop_held(s);
+    vdbsink_drop_held(s);
   }
   std::shared_ptr<vdb::Writer> w;
   {
@@ -492,217 +387,13 @@ static gboolean set_caps(GstVdbSink *self, VdbSinkTrack *t, GstCaps *caps) {
   return TRUE;
 }
 
-/* ---------------------------------------------------------- frames */
-
-static guint64 frame_utc(GstVdbSink *self, GstBuffer *buf, guint64 pts) {
-  if (self->wallclock == GST_VDB_WALLCLOCK_REFERENCE_META) {
-    static GstCaps *ntp = gst_caps_new_empty_simple("timestamp/x-ntp");
-    static GstCaps *unx = gst_caps_new_empty_simple("timestamp/x-unix");
-    GstReferenceTimestampMeta *m = gst_buffer_get_reference_timestamp_meta(buf, ntp);
-    if (m && m->timestamp > 2208988800ull * GST_SECOND)
-      return m->timestamp - 2208988800ull * GST_SECOND; /* NTP epoch is 1900 */
-    m = gst_buffer_get_reference_timestamp_meta(buf, unx);
-    if (m) return m->timestamp;
-  }
-  return self->s->clock.Utc(pts);
-}
-
-static GstFlowReturn write_error(GstVdbSink *self, const vdb::Status &st) {
-  if (st.code() == vdb::Code::kNoSpace)
-    GST_ELEMENT_ERROR(self, RESOURCE, NO_SPACE_LEFT,
-                      ("Disk full while recording to '%s'", self->location),
-                      ("%s. Everything recorded before this point is kept; set max-total-bytes "
-                       "or min-free-space to make room automatically.",
-                       st.ToString().c_str()));
-  else
-    GST_ELEMENT_ERROR(self, RESOURCE, WRITE, ("Could not write to store '%s'", self->location),
-                      ("%s", st.ToString().c_str()));
-  return GST_FLOW_ERROR;
-}
-
-static GstFlowReturn store_held(GstVdbSink *self, std::unique_lock<std::mutex> &lock);
-
-/* A time of a pad's segment as the same running time in the lead's segment
- * (NONE if it falls before the lead's segment starts). */
-static guint64 to_lead_time(const GstSegment *seg, const GstSegment *lead, guint64 t) {
-  if (!GST_CLOCK_TIME_IS_VALID(t)) return GST_CLOCK_TIME_NONE;
-  guint64 rt;
-  if (gst_segment_to_running_time_full(seg, GST_FORMAT_TIME, t, &rt) <= 0)
-    return GST_CLOCK_TIME_NONE;
-  guint64 out;
-  if (gst_segment_position_from_running_time_full(lead, GST_FORMAT_TIME, rt, &out) <= 0)
-    return GST_CLOCK_TIME_NONE;
-  return out;
-}
-
-/* Stores one buffer of track t. Called with smu held (`lock`, the
- * element's stream lock: errors are posted with it, as from any chain
- * function); released while a retention pass makes room on a full disk. */
-static GstFlowReturn render(GstVdbSink *self, VdbSinkTrack *t, GstBuffer *buf,
-                            std::unique_lock<std::mutex> &lock) {
-  VdbSinkState *s = self->s;
-  bool lead = t->track == s->lead;
-  VdbSinkTrack *lt = lead ? t : lead_track(s);
-
-  GST_OBJECT_LOCK(self);
-  gboolean record = self->record;
-  GST_OBJECT_UNLOCK(self);
-  if (!record) {
-    if (s->writer->recording()) {
-      GST_INFO_OBJECT(self, "recording paused");
-      vdb::Status st = s->writer->Close();
-      if (!st.ok()) return write_error(self, st);
-      s->need_key = true;
-      s->key_requested = false;
-    }
-    return GST_FLOW_OK;
-  }
-
-  guint64 pts = GST_BUFFER_PTS(buf), dts = GST_BUFFER_DTS(buf);
-  /* An elementary stream read from a file (filesrc ! h264parse) has DTS
-   * from its frame rate but no PTS: play it in decode order. */
-  if (!GST_CLOCK_TIME_IS_VALID(pts) && GST_CLOCK_TIME_IS_VALID(dts)) pts = dts;
-  guint64 in_time = GST_CLOCK_TIME_IS_VALID(pts) ? pts : dts;
-  /* Every audio frame decodes on its own. */
-  bool key = !t->video || !GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT);
-  if (!GST_CLOCK_TIME_IS_VALID(in_time)) {
-    GST_ELEMENT_WARNING(
-        self, STREAM, FORMAT, ("Dropped a frame without timestamps"),
-        ("vdbsink needs a PTS or DTS on every buffer (pad %s)", GST_PAD_NAME(t->pad)));
-    s->untimed_dropped++;
-    if (lead) {
-      s->need_key = true;
-      request_keyframe(self, lt);
-    }
-    return GST_FLOW_OK;
-  }
-
-  bool discont = GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DISCONT);
-  if (lead) {
-    auto d = s->clock.Lead(in_time, GST_CLOCK_TIME_IS_VALID(dts) ? dts : vdb::kNoTime, key, discont,
-                           s->writer->end_pts(), s->writer->end_utc(), now_utc());
-    if (d.step == vdb::RecordingClock::Step::kNewRun ||
-        d.step == vdb::RecordingClock::Step::kNewSegment) {
-      GST_INFO_OBJECT(self, "%s: new %s, input %" GST_TIME_FORMAT " stored at %" GST_TIME_FORMAT,
-                      d.why, d.step == vdb::RecordingClock::Step::kNewRun ? "run" : "segment",
-                      GST_TIME_ARGS(in_time), GST_TIME_ARGS(s->clock.Stored(in_time)));
-      s->writer->Split();
-    } else if (d.step == vdb::RecordingClock::Step::kDropUntilKey) {
-      GST_WARNING_OBJECT(self, "%s: dropping until a keyframe", d.why);
-      s->need_key = true;
-    }
-  } else if (!s->clock.started()) {
-    /* The first segment starts at the video's first keyframe: wait for it. */
-    while (!s->held.empty() && (s->held.size() >= MAX_HELD ||
-                                s->held_bytes + gst_buffer_get_size(buf) > MAX_HELD_BYTES)) {
-      if (s->held_dropped++ == 0)
-        GST_ELEMENT_WARNING(self, STREAM, TOO_LAZY,
-                            ("Audio arrives long before the video's first keyframe: the oldest "
-                             "is dropped"),
-                            ("vdbsink holds at most %d frames (%d MiB) until the first segment "
-                             "opens; start the video sooner, or put a queue on each branch",
-                             MAX_HELD, MAX_HELD_BYTES >> 20));
-      s->held_bytes -= gst_buffer_get_size(s->held.front().second);
-      gst_buffer_unref(s->held.front().second);
-      s->held.pop_front();
-    }
-    s->held_bytes += gst_buffer_get_size(buf);
-    s->held.emplace_back(t, gst_buffer_ref(buf));
-    return GST_FLOW_OK;
-  } else if (!s->writer->recording() || !lt) {
-    GST_LOG_OBJECT(t->pad, "no segment open (recording paused): frame dropped");
-    return GST_FLOW_OK;
-  } else {
-    /* The lead keeps the timestamps it came with (x264enc's start at 1000
-     * h); the other tracks are put on its timeline by running time. */
-    pts = to_lead_time(&t->segment, &lt->segment, pts);
-    dts = to_lead_time(&t->segment, &lt->segment, dts);
-    if (!GST_CLOCK_TIME_IS_VALID(pts)) {
-      GST_LOG_OBJECT(t->pad, "frame before the video's segment: dropped");
-      return GST_FLOW_OK;
-    }
-  }
-
-  vdb::Frame f;
-  f.track = t->track;
-  f.pts = s->clock.Stored(GST_CLOCK_TIME_IS_VALID(pts) ? pts : vdb::kNoTime);
-  f.dts = s->clock.Stored(GST_CLOCK_TIME_IS_VALID(dts) ? dts : vdb::kNoTime);
-  f.duration = GST_BUFFER_DURATION(buf);
-  f.flags = (key ? vdb::kFlagKey : 0) | (discont ? vdb::kFlagDiscont : 0) |
-            (GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_HEADER) ? vdb::kFlagHeader : 0) |
-            (GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DROPPABLE) ? vdb::kFlagDroppable : 0);
-
-  if (lead && (s->need_key || !s->writer->recording())) {
-    if (!key) {
-      GST_LOG_OBJECT(self, "dropping delta frame before the first keyframe");
-      if (!s->need_key)
-        GST_ELEMENT_WARNING(self, STREAM, WRONG_TYPE, ("Dropping frames until a keyframe"),
-                            ("a segment must start with a keyframe"));
-      s->need_key = true;
-      request_keyframe(self, lt);
-      return GST_FLOW_OK;
-    }
-    s->need_key = false;
-  }
-  if (key && lead) s->key_requested = false;
-
-  GstMapInfo map;
-  if (!gst_buffer_map(buf, &map, GST_MAP_READ)) {
-    GST_ELEMENT_ERROR(self, RESOURCE, READ, ("Could not map buffer"), (NULL));
-    return GST_FLOW_ERROR;
-  }
-  f.data = map.data;
-  f.size = map.size;
-  f.utc = frame_utc(self, buf, f.pts != vdb::kNoTime ? f.pts : f.dts);
-
-  /* (The writer gives a segment the in-band headers its codec needs.) */
-  vdb::Status st = s->writer->Append(f);
-  if (st.code() == vdb::Code::kNoSpace && retention_policy(self).active()) {
-    GST_WARNING_OBJECT(self, "disk full: applying retention now");
-    lock.unlock();
-    s->housekeeper.RunNow();
-    lock.lock();
-    st = s->writer->Append(f);
-  }
-  gst_buffer_unmap(buf, &map);
-  if (!st.ok()) {
-    if (st.code() != vdb::Code::kInvalidArgument) return write_error(self, st);
-    if (lead) {
-      GST_ELEMENT_WARNING(self, STREAM, FORMAT, ("Dropped a frame that cannot be stored"),
-                          ("%s", st.message().c_str()));
-      s->need_key = true;
-    } else {
-      GST_DEBUG_OBJECT(t->pad, "frame dropped: %s", st.message().c_str());
-    }
-    return GST_FLOW_OK;
-  }
-  if (lead) s->clock.LeadStored(in_time, f.dts);
-  if (s->writer->RotationDue()) request_keyframe(self, lt);
-  if (lead && !s->held.empty()) return store_held(self, lock);
-  return GST_FLOW_OK;
-}
-
-/* The first segment is open: the frames that waited for it go in. */
-static GstFlowReturn store_held(GstVdbSink *self, std::unique_lock<std::mutex> &lock) {
-  VdbSinkState *s = self->s;
-  GstFlowReturn ret = GST_FLOW_OK;
-  while (!s->held.empty() && ret == GST_FLOW_OK) {
-    auto [t, buf] = s->held.front();
-    s->held.pop_front();
-    s->held_bytes -= gst_buffer_get_size(buf);
-    ret = render(self, t, buf, lock);
-    gst_buffer_unref(buf);
-  }
-  return ret;
-}
-
 static GstFlowReturn gst_vdb_sink_chain(GstPad *pad, GstObject *parent, GstBuffer *buf) {
   GstVdbSink *self = GST_VDB_SINK(parent);
   std::unique_lock<std::mutex> lock(self->s->smu);
   VdbSinkTrack *t = track_of(pad);
   GstFlowReturn ret = GST_FLOW_NOT_NEGOTIATED;
   if (t->has_caps && self->s->writer)
-    ret = render(self, t, buf, lock);
+    ret = vdbsink_render(self, t, buf, lock);
   else
     GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("No caps on pad %s before data", GST_PAD_NAME(pad)),
                       (NULL));
@@ -784,7 +475,7 @@ static gboolean gst_vdb_sink_event(GstPad *pad, GstObject *parent, GstEvent *eve
       break;
     case GST_EVENT_FLUSH_STOP: {
       std::lock_guard<std::mutex> l(s->smu);
-      drop_held(s, t);
+      vdbsink_drop_held(s, t);
       t->eos = false;
       if (t->track == s->lead) s->need_key = true;
       break;
@@ -848,7 +539,7 @@ static void gst_vdb_sink_release_pad(GstElement *element, GstPad *pad) {
     std::lock_guard<std::mutex> l(s->smu);
     for (auto it = s->tracks.begin(); it != s->tracks.end(); ++it)
       if ((*it)->pad == pad) {
-        drop_held(s, it->get());
+        vdbsink_drop_held(s, it->get());
         s->tracks.erase(it);
         break;
       }
@@ -884,7 +575,7 @@ static void gst_vdb_sink_split_now(GstVdbSink *self) {
     VdbSinkTrack t;
     t.pad = pad;
     t.video = true;
-    request_keyframe(self, &t);
+    vdbsink_request_keyframe(self, &t);
     gst_object_unref(pad);
   }
 }
