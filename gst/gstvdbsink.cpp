@@ -45,13 +45,16 @@
  * uploaded stays on disk, even past the limits. An outage is a warning;
  * uploads resume by themselves. EOS waits for the upload of the last
  * segment (at most upload-eos-timeout): when `gst-launch-1.0 -e` ends, the
- * whole recording is in the bucket, or a warning says what is not. The bucket has its own retention
- * (upload-max-total-bytes, upload-max-age): oldest first, and only segments
- * whose local copy is gone, which then leave this store's catalog too.
- * Uploaded segments still play from this
+ * whole recording is in the bucket, or a warning says what is not. The
+ * bucket has its own retention (upload-max-total-bytes, upload-max-age):
+ * oldest first, and only segments whose local copy is gone, which then
+ * leave this store's catalog too. Uploaded segments still play from this
  * store (vdbsrc reads them from the bucket), and from any machine
  * (`vdbsrc location=s3://BUCKET/PREFIX`). Credentials come from the
- * environment or ~/.aws/credentials, never from a property.
+ * environment or ~/.aws/credentials, never from a property. A stream in a
+ * bucket has one recorder: another store uploading a stream of the same
+ * name under the same prefix is refused (a warning names the store that
+ * has it; its footage stays on disk).
  *
  * Element messages posted on the bus: `vdbsink-segment-opened`,
  * `vdbsink-segment-closed`, `vdbsink-segment-deleted` (id, frames-path,
