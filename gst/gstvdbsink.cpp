@@ -555,8 +555,10 @@ static GstStateChangeReturn gst_vdb_sink_change_state(GstElement *element,
   GstVdbSink *self = GST_VDB_SINK(element);
   if (transition == GST_STATE_CHANGE_NULL_TO_READY && !gst_vdb_sink_start(self))
     return GST_STATE_CHANGE_FAILURE;
-  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
-    self->s->uploader.Interrupt(); /* an EOS waiting for uploads holds the stream lock */
+  /* An EOS waiting for uploads holds the stream lock that deactivating the
+   * pads takes: it stops waiting (and one racing this never starts). */
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) self->s->uploader.Interrupt();
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) self->s->uploader.Resume();
   GstStateChangeReturn ret = GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
   /* A failure to seal is posted as an error; the element still stops. */
   if ((ret == GST_STATE_CHANGE_FAILURE && transition == GST_STATE_CHANGE_NULL_TO_READY) ||

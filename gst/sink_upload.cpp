@@ -17,7 +17,8 @@ gboolean sink_upload_prepare(GstElement *sink, const std::string &store,
   }
   vdb::Status st = vdb::PrepareStore(vdb::DefaultFs(), store, true);  // the store before its file
   if (st.ok())
-    st = vdb::remote::BindRemoteConfig(vdb::DefaultFs(), store, {c.location, c.endpoint, c.region});
+    st = vdb::remote::BindRemoteConfig(vdb::DefaultFs(), store,
+                                       {c.location, c.endpoint, c.region, ""});
   if (st.code() == vdb::Code::kInvalidArgument) {
     GST_ELEMENT_ERROR(sink, RESOURCE, SETTINGS, ("%s", st.message().c_str()),
                       ("record into another store, or set upload-location to its bucket"));

@@ -9,7 +9,7 @@ void UploadWorker::Start(Options options, Callbacks callbacks) {
   Stop();
   o_ = std::move(options);
   cb_ = std::move(callbacks);
-  stop_ = false;
+  stop_ = interrupted_ = false;
   kick_ = true;  // a first pass at once: what an earlier run left
   thread_ = std::thread([this] { Loop(); });
 }
@@ -36,12 +36,12 @@ void UploadWorker::Kick() {
 
 Status UploadWorker::Flush(std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> l(mu_);
-  if (!thread_.joinable() || stop_) return Status(Code::kEnd, "uploads are stopped");
-  const uint64_t target = started_ + 1, interrupts = interrupts_;
+  if (!thread_.joinable() || stop_ || interrupted_)
+    return Status(Code::kEnd, "uploads are stopped");
+  const uint64_t target = started_ + 1;
   flush_ = true;
   cv_.notify_all();
-  bool ended = cv_.wait_for(
-      l, timeout, [&] { return passes_ >= target || stop_ || interrupts_ != interrupts; });
+  bool ended = cv_.wait_for(l, timeout, [&] { return passes_ >= target || stop_ || interrupted_; });
   if (passes_ >= target) return last_;
   if (!ended)
     return Status(Code::kIo,
@@ -52,9 +52,14 @@ Status UploadWorker::Flush(std::chrono::milliseconds timeout) {
 void UploadWorker::Interrupt() {
   {
     std::lock_guard<std::mutex> l(mu_);
-    interrupts_++;
+    interrupted_ = true;
   }
   cv_.notify_all();
+}
+
+void UploadWorker::Resume() {
+  std::lock_guard<std::mutex> l(mu_);
+  interrupted_ = false;
 }
 
 uint64_t UploadWorker::passes() const {

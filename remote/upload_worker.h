@@ -74,10 +74,14 @@ class UploadWorker {
   // Runs a pass now (at once, also while failing: no backoff) and waits
   // until a pass that started after this call ends, at most `timeout`.
   // Returns that pass's status; kIo when it did not end in time; kEnd when
-  // Stop() or Interrupt() ended the wait. The pass goes on after a timeout.
+  // Stop() or Interrupt() ended the wait (or came before it). The pass goes
+  // on after a timeout.
   Status Flush(std::chrono::milliseconds timeout);
-  // Ends the Flush() waits in progress (kEnd); the worker goes on.
+  // Ends the Flush() waits in progress and refuses new ones (kEnd) until
+  // Resume() (a recorder shutting down: an EOS racing the state change
+  // never waits); the worker goes on.
   void Interrupt();
+  void Resume();
   // Passes finished (successful or not), for tests.
   uint64_t passes() const;
 
@@ -92,7 +96,7 @@ class UploadWorker {
   std::condition_variable cv_;
   bool stop_ = false, kick_ = false, flush_ = false;
   uint64_t started_ = 0, passes_ = 0;  // passes started, and ended
-  uint64_t interrupts_ = 0;
+  bool interrupted_ = false;
   Status last_;                         // of the last pass ended
   std::unique_ptr<ObjectStore> store_;  // created and used on the thread; Cancel from Stop
 };

@@ -45,7 +45,7 @@ int Upload(const std::string &store, const std::string &to, const RemoteArgs &ar
   st = vdb::remote::EnsureRemoteStore(bucket, url->prefix);
   if (!st.ok()) return fail(st);
   // The store's bucket, noted once it answered.
-  st = vdb::remote::BindRemoteConfig(vdb::DefaultFs(), store, {to, args.endpoint, args.region});
+  st = vdb::remote::BindRemoteConfig(vdb::DefaultFs(), store, {to, args.endpoint, args.region, ""});
   if (!st.ok()) return fail(st);
 
   auto t0 = std::chrono::steady_clock::now();

@@ -398,13 +398,13 @@ TEST_F(BucketStoreTest, RecordersOnSeveralMachinesShareABucketAndAnyMachinePlays
 TEST_F(BucketStoreTest, ASecondStoreUploadingTheSameStreamIsRefusedAndChangesNothing) {
   const std::string where = std::string("s3://footage/") + kPrefix;
   auto frames = Record(3);
-  ASSERT_TRUE(BindRemoteConfig(&fs_, kStore, {where}).ok());
+  ASSERT_TRUE(BindRemoteConfig(&fs_, kStore, {where, "", "", ""}).ok());
   ASSERT_TRUE(Upload().ok());
   MemFs other;
   auto w = test::OpenWriter(&other, "/elsewhere");
   test::AppendAll(w.get(), test::MakeFrames(60, 900, 30, 30, 0, 'x'));
   ASSERT_TRUE(w->Close().ok());
-  ASSERT_TRUE(BindRemoteConfig(&other, "/elsewhere", {where}).ok());
+  ASSERT_TRUE(BindRemoteConfig(&other, "/elsewhere", {where, "", "", ""}).ok());
   auto up = UploadStream(&bucket_, kPrefix, &other, "/elsewhere", "cam");
   ASSERT_FALSE(up.ok());
   EXPECT_EQ(up.status().code(), Code::kInvalidArgument);
@@ -422,12 +422,12 @@ TEST_F(BucketStoreTest, ASecondStoreUploadingTheSameStreamIsRefusedAndChangesNot
 // bound again, and keeps it.
 TEST_F(BucketStoreTest, AStoreGetsItsIdWhenBoundAndKeepsIt) {
   Record(1);
-  ASSERT_TRUE(WriteRemoteConfig(&fs_, kStore, {"s3://footage/site1"}).ok());
-  ASSERT_TRUE(BindRemoteConfig(&fs_, kStore, {"s3://footage/site1"}).ok());
+  ASSERT_TRUE(WriteRemoteConfig(&fs_, kStore, {"s3://footage/site1", "", "", ""}).ok());
+  ASSERT_TRUE(BindRemoteConfig(&fs_, kStore, {"s3://footage/site1", "", "", ""}).ok());
   auto first = ReadRemoteConfig(&fs_, kStore);
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(first->store_id.size(), 32u);
-  ASSERT_TRUE(BindRemoteConfig(&fs_, kStore, {"s3://footage/site1"}).ok());
+  ASSERT_TRUE(BindRemoteConfig(&fs_, kStore, {"s3://footage/site1", "", "", ""}).ok());
   EXPECT_EQ(ReadRemoteConfig(&fs_, kStore)->store_id, first->store_id);
 }
 
@@ -445,11 +445,12 @@ TEST_F(BucketStoreTest, ABucketSegmentOfTheSameIdFromAnotherRecordingIsNeverTake
   }());
   test::AppendAll(w.get(), test::MakeFrames(60, 900, 30, 30, 0, 'x'));
   ASSERT_TRUE(w->Close().ok());
-  auto up = UploadStream(&bucket_, kPrefix, &other, kStore, "cam",
-                         {{}, [](uint64_t id) -> Status {
-                            ADD_FAILURE() << "segment " << id << " marked as uploaded";
-                            return Status::Ok();
-                          }});
+  StreamUploadOptions o;
+  o.on_confirmed = [](uint64_t id) -> Status {
+    ADD_FAILURE() << "segment " << id << " marked as uploaded";
+    return Status::Ok();
+  };
+  auto up = UploadStream(&bucket_, kPrefix, &other, kStore, "cam", o);
   ASSERT_FALSE(up.ok());
   EXPECT_EQ(up.status().code(), Code::kCorrupt);
   EXPECT_NE(up.status().message().find("is another recording"), std::string::npos)
