@@ -418,8 +418,7 @@ static void wait_for_uploads(GstVdbSink *self) {
   } else if (st.code() != vdb::Code::kEnd) {
     GST_ELEMENT_WARNING(self, RESOURCE, WRITE,
                         ("Not everything was uploaded to %s at EOS", location.c_str()),
-                        ("%s. The rest stays on disk: the next start uploads it, or 'vdb upload'.",
-                         st.ToString().c_str()));
+                        ("%s. What was not uploaded stays on disk.", st.ToString().c_str()));
   }
 }
 
