@@ -42,6 +42,17 @@ std::unique_ptr<vdb::remote::S3Store> Bucket() {
   return std::move(s).value();
 }
 
+// Uploads stream "cam" of the store in `dir` under `prefix`, as `vdb
+// upload` does. Returns the bucket store's location.
+std::string Upload(const std::string &dir, const std::string &prefix) {
+  auto bucket = Bucket();
+  fail_unless(vdb::remote::EnsureRemoteStore(bucket.get(), prefix).ok());
+  auto up = vdb::remote::UploadStream(bucket.get(), prefix, vdb::DefaultFs(), dir, "cam");
+  fail_unless(up.ok(), "upload: %s", up.status().ToString().c_str());
+  fail_unless(up->remote_segments >= 4, "%d segments", int(up->remote_segments));
+  return std::string("s3://") + kBucket + "/" + prefix;
+}
+
 // Records 2 s of H.264 (keyframe every 0.5 s, B-frames) with AAC beside it
 // in 0.5 s segments on "another machine", uploads it under `prefix`, and
 // removes the local store: only the bucket holds it. Returns its location.
@@ -58,12 +69,21 @@ std::string RecordAndUpload(const std::string &prefix) {
       &r);
   fail_unless(r.eos && r.errors.empty(), "recording: %s",
               r.errors.empty() ? "no EOS" : r.errors[0].c_str());
-  auto bucket = Bucket();
-  fail_unless(vdb::remote::EnsureRemoteStore(bucket.get(), prefix).ok());
-  auto up = vdb::remote::UploadStream(bucket.get(), prefix, vdb::DefaultFs(), tmp.path, "cam");
-  fail_unless(up.ok(), "upload: %s", up.status().ToString().c_str());
-  fail_unless(up->remote_segments >= 4, "%d segments", int(up->remote_segments));
-  return std::string("s3://") + kBucket + "/" + prefix;
+  return Upload(tmp.path, prefix);
+}
+
+// Records 2 s of video from `encode` (a keyframe every 0.5 s) in 0.5 s
+// segments on "another machine" and uploads it under `prefix` alone.
+std::string RecordVideoAndUpload(const std::string &encode, const std::string &prefix) {
+  TempDir tmp;
+  RunResult r;
+  Run("videotestsrc num-buffers=60 pattern=ball ! video/x-raw,format=I420,width=160,height=120,"
+      "framerate=30/1 ! " +
+          encode + " ! vdbsink location=" + tmp.path + " stream=cam max-segment-time=500000000",
+      &r);
+  fail_unless(r.eos && r.errors.empty(), "recording %s: %s", encode.c_str(),
+              r.errors.empty() ? "no EOS" : r.errors[0].c_str());
+  return Upload(tmp.path, prefix);
 }
 
 // playbin on a store, clock-synced sinks, as gst-play does it: a bucket's
@@ -150,6 +170,53 @@ GST_START_TEST(test_playbin_plays_a_store_from_the_bucket_alone) {
   fail_unless(Diff(a.first_running, v.first_running) <= kAacFrame);
   gst_element_set_state(p, GST_STATE_NULL);
   gst_object_unref(p);
+}
+GST_END_TEST;
+
+// H.265 (B-frames, VPS/SPS/PPS sent once by x265enc), VP9 and AV1 play
+// from the bucket alone through playbin with a clock-synced sink: every
+// frame from running time 0, then a KEY_UNIT seek lands on the keyframe and
+// decodes from there (the segment's headers re-sent after the jump).
+GST_START_TEST(test_h265_vp9_and_av1_play_and_seek_from_the_bucket) {
+  const struct {
+    const char *prefix, *encode;
+  } codecs[] = {
+      {"h265",
+       "x265enc key-int-max=15 speed-preset=ultrafast ! h265parse ! "
+       "video/x-h265,stream-format=byte-stream,alignment=au"},
+      {"vp9", "vp9enc deadline=1 cpu-used=8 keyframe-max-dist=15"},
+      {"av1", "av1enc cpu-used=8 usage-profile=realtime keyframe-max-dist=15 ! av1parse"},
+  };
+  for (const auto &c : codecs) {
+    std::string location = RecordVideoAndUpload(c.encode, c.prefix);
+    Seen v, a;
+    GstElement *p = Playbin(location, &v, &a);
+    std::string err = PlayToEos(p);
+    fail_unless(err.empty(), "%s: %s", c.prefix, err.c_str());
+    fail_unless_equals_int(v.buffers, 60);
+    fail_unless(v.first_running <= kSec / 30, "%s: video from %" GST_TIME_FORMAT, c.prefix,
+                GST_TIME_ARGS(v.first_running));
+    gst_element_set_state(p, GST_STATE_NULL);
+    gst_object_unref(p);
+
+    const GstClockTime target = kSec + kSec / 5, expect = KeyframeBefore(c.prefix, target);
+    v = Seen();
+    p = Playbin(location, &v, &a);
+    fail_unless(Preroll(p));
+    v = Seen();
+    fail_unless(gst_element_seek_simple(
+        p, GST_FORMAT_TIME, GstSeekFlags(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT), target));
+    fail_unless(gst_element_get_state(p, NULL, NULL, 30 * kSec) == GST_STATE_CHANGE_SUCCESS);
+    err = PlayToEos(p);
+    fail_unless(err.empty(), "%s: %s", c.prefix, err.c_str());
+    fail_unless(Diff(v.first_stream, expect) <= kSec / 60,
+                "%s: seek to %" GST_TIME_FORMAT ": video from %" GST_TIME_FORMAT, c.prefix,
+                GST_TIME_ARGS(target), GST_TIME_ARGS(v.first_stream));
+    fail_unless(v.buffers >= int(60 - expect * 30 / kSec) - 1, "%s: %d frames after the seek",
+                c.prefix, v.buffers);
+    gst_element_set_state(p, GST_STATE_NULL);
+    gst_object_unref(p);
+  }
 }
 GST_END_TEST;
 
@@ -481,6 +548,8 @@ static Suite *bucket_play_suite(void) {
     LogSkip("test_vdb_export_from_the_bucket_is_read_by_ffprobe",
             "ffprobe not installed (Debian package ffmpeg)");
   }
+  VDB_ADD_TEST(tc, test_h265_vp9_and_av1_play_and_seek_from_the_bucket, RECORD_PLUGINS,
+               PLAY_PLUGINS, "x265", "vpx", "aom");
   VDB_ADD_TEST(tc, test_wrong_credentials_are_a_clear_error, RECORD_PLUGINS);
   VDB_ADD_TEST(tc, test_vdb_upload_refuses_a_second_store_with_the_same_stream, RECORD_PLUGINS);
   VDB_ADD_TEST(tc, test_an_object_altered_in_the_bucket_plays_around_the_damage, RECORD_PLUGINS,
