@@ -258,4 +258,19 @@ uint64_t Reader::end_pts() const {
   return s.empty() ? kNoTime : s.back().end_pts;
 }
 
+uint64_t Reader::StoredEndPts() {
+  const auto &segs = catalog_.segments();
+  if (segs.empty()) return kNoTime;
+  const SegmentInfo last = segs.back();
+  if (last.sealed()) return last.end_pts;
+  auto seg = SegmentById(last.id);
+  if (!seg.ok() || (*seg)->size() == 0) return last.first_pts;
+  uint64_t end = last.first_pts;
+  for (size_t i = (*seg)->size() > 8 ? (*seg)->size() - 8 : 0; i < (*seg)->size(); i++) {
+    const IndexEntry &e = (*seg)->entry(i);
+    if (e.pts != kNoTime && (end == kNoTime || e.pts > end)) end = e.pts;
+  }
+  return end;
+}
+
 }  // namespace vdb

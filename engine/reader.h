@@ -78,6 +78,12 @@ class Reader {
   // The stream's time span [start, end) as the catalog tells it.
   uint64_t start_pts() const;
   uint64_t end_pts() const;
+  // Recorded PTS just past the last frame stored now (grows while a writer
+  // appends): end_pts() once the last segment is sealed; while it is
+  // written, the largest PTS among its last 8 frames in decode order
+  // (B-frames), one frame short (the index has no durations). kNoTime if
+  // the stream holds nothing. Opens the last segment (as SegmentById).
+  uint64_t StoredEndPts();
   const std::string &dir() const { return dir_; }
   // The Fs it reads through (not owned).
   Fs *fs() const { return fs_; }

@@ -102,22 +102,9 @@ static void post_error(GstVdbTrackSrc *self, const vdb::Status &st, const char *
   }
 }
 
-/* Recorded PTS just past the last frame stored now (grows while a writer
- * appends). With s->mu. */
+/* Recorded PTS just past the last frame stored now. With s->mu. */
 static guint64 recorded_end(VdbTrackSrcState *s) {
-  const auto &segs = s->reader->segments();
-  if (segs.empty()) return vdb::kNoTime;
-  if (segs.back().sealed()) return segs.back().end_pts;
-  auto seg = s->reader->SegmentById(segs.back().id);
-  if (!seg.ok() || (*seg)->size() == 0) return segs.back().first_pts;
-  /* B-frames: the largest PTS is among the last few in decode order. The
-   * index has no durations: the end is the last PTS (one frame short). */
-  guint64 end = segs.back().first_pts;
-  for (size_t i = (*seg)->size() > 8 ? (*seg)->size() - 8 : 0; i < (*seg)->size(); i++) {
-    const vdb::IndexEntry &e = (*seg)->entry(i);
-    if (e.pts != vdb::kNoTime) end = MAX(end, e.pts);
-  }
-  return end;
+  return s->reader->StoredEndPts();
 }
 
 static void rebuild_timeline(VdbTrackSrcState *s) {

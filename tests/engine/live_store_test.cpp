@@ -214,3 +214,38 @@ TEST(LiveStore, AReaderOpenedWhileTheWriterCreatesTheFirstSegmentListsNothingYet
   EXPECT_EQ((*r)->segments()[0].first_pts, kNoTime);
   EXPECT_EQ((*r)->problem(), "");
 }
+
+// The end of what a live writer stored so far: with B-frames the largest
+// PTS is not the last one in decode order; once sealed, the catalog's end.
+TEST(LiveStore, StoredEndPtsFollowsTheWriterWithBFrames) {
+  MemFs fs;
+  WriterOptions o;
+  o.flush_interval = 0;  // every frame reaches the file at once
+  auto w = OpenWriter(&fs, "/s", o);
+  auto r = Reader::Open(&fs, "/s", "cam");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)->StoredEndPts(), kNoTime);
+  const uint64_t f = kSecond / 30;
+  // Decode order I P B B P B B: presentation 0 3 1 2 6 4 5.
+  const uint64_t pts[] = {0, 3, 1, 2, 6, 4, 5};
+  std::string data(100, 'x');
+  for (size_t i = 0; i < 7; i++) {
+    Frame fr;
+    fr.data = data.data();
+    fr.size = data.size();
+    fr.pts = pts[i] * f;
+    fr.dts = i * f;
+    fr.flags = i == 0 ? kFlagKey : 0;
+    ASSERT_TRUE(w->Append(fr).ok());
+    bool changed = false;
+    ASSERT_TRUE((*r)->Refresh(&changed).ok());
+    uint64_t expect = 0;
+    for (size_t k = 0; k <= i; k++) expect = std::max(expect, pts[k] * f);
+    EXPECT_EQ((*r)->StoredEndPts(), expect) << "after frame " << i;
+  }
+  ASSERT_TRUE(w->Close().ok());
+  bool changed = false;
+  ASSERT_TRUE((*r)->Refresh(&changed).ok());
+  EXPECT_EQ((*r)->StoredEndPts(), (*r)->end_pts());
+  EXPECT_GE((*r)->StoredEndPts(), 6 * f);
+}

@@ -20,8 +20,12 @@ std::unique_ptr<Writer> Record(Fs *fs, bool close = true) {
   o.max_segment_duration = kSecond;
   auto w = OpenWriter(fs, "/s", o);
   auto frames = MakeFrames(close ? 180 : 200);
-  for (auto &f : frames) EXPECT_TRUE(w->Append(ToFrame(f, kUtc0 + f.pts)).ok());
-  if (close) EXPECT_TRUE(w->Close().ok());
+  for (auto &f : frames) {
+    EXPECT_TRUE(w->Append(ToFrame(f, kUtc0 + f.pts)).ok());
+  }
+  if (close) {
+    EXPECT_TRUE(w->Close().ok());
+  }
   return w;
 }
 
