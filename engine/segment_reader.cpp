@@ -267,4 +267,14 @@ Status SegmentReader::Read(size_t first, size_t count, std::vector<uint8_t> *buf
   return Status::Ok();
 }
 
+CodecHeaders SegmentReader::InbandHeaders() {
+  CodecHeaders h(InbandHeadersOfCaps(caps()));
+  if (h.kind() == InbandHeaders::kNone || keyframe_count() == 0) return h;
+  std::vector<uint8_t> bytes;
+  std::vector<FrameView> views;
+  if (!Read(keyframe(0), 1, &bytes, &views).ok() || views.empty()) return h;
+  h.Scan(bytes.data() + views[0].data_offset, views[0].header.payload_size);
+  return h;
+}
+
 }  // namespace vdb

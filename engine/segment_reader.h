@@ -38,6 +38,7 @@
 #include <utility>
 #include <vector>
 
+#include "codec_headers.h"
 #include "file.h"
 #include "record_scan.h"
 #include "segment_info.h"
@@ -88,6 +89,11 @@ class SegmentReader {
   // missing: *out then holds the good frames before it (first .. first +
   // out->size() - 1), and the damaged frame becomes a damage point.
   Status Read(size_t first, size_t count, std::vector<uint8_t> *buf, std::vector<FrameView> *out);
+  // The in-band codec headers of its first keyframe (SPS/PPS, VPS/SPS/PPS,
+  // the AV1 sequence header: the writer makes a segment start with them),
+  // for a player to re-send after a jump. Of kind kNone when the caps carry
+  // none; empty when the keyframe cannot be read. One read.
+  CodecHeaders InbandHeaders();
 
  private:
   SegmentReader() = default;

@@ -127,18 +127,6 @@ static GstMemory *wrap_bytes(std::vector<uint8_t> &&bytes) {
                                 [](gpointer p) { delete static_cast<std::vector<uint8_t> *>(p); });
 }
 
-/* In-band headers of a segment (SPS/PPS, VPS/SPS/PPS, AV1 sequence header):
- * from its first keyframe, which the sink made carry them. */
-static vdb::CodecHeaders segment_headers(vdb::SegmentReader *seg) {
-  vdb::CodecHeaders h(vdb::InbandHeadersOfCaps(seg->caps()));
-  if (seg->keyframe_count() == 0) return h;
-  std::vector<uint8_t> bytes;
-  std::vector<vdb::FrameView> views;
-  if (!seg->Read(seg->keyframe(0), 1, &bytes, &views).ok()) return h;
-  h.Scan(bytes.data() + views[0].data_offset, views[0].header.payload_size);
-  return h;
-}
-
 /* Turns a batch into buffers with output timestamps. With s->mu. */
 static std::vector<GstBuffer *> batch_buffers(VdbTrackSrcState *s, vdb::PlayBatch *b) {
   std::vector<GstBuffer *> out;
@@ -146,7 +134,7 @@ static std::vector<GstBuffer *> batch_buffers(VdbTrackSrcState *s, vdb::PlayBatc
   vdb::CodecHeaders headers;
   if (b->discont && vdb::InbandHeadersOfCaps(b->caps) != vdb::InbandHeaders::kNone) {
     auto seg = s->reader->SegmentById(b->segment_id);
-    if (seg.ok()) headers = segment_headers(*seg);
+    if (seg.ok()) headers = (*seg)->InbandHeaders();
   }
   const uint8_t *base = b->bytes.data(); /* the vector's storage moves into the memory */
   GstMemory *mem = wrap_bytes(std::move(b->bytes));

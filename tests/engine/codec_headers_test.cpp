@@ -133,6 +133,12 @@ TEST(CodecHeaders, TheWriterStartsEverySegmentWithTheHeadersLastSeen) {
   EXPECT_EQ(out[3].data, bytes(Cat({sps, pps, idr})));
   EXPECT_TRUE(out[3].flags & kFlagHeader);
   EXPECT_EQ(out[4].data, bytes(p));
+  // What a player re-sends after a jump into either segment.
+  for (size_t i = 0; i < 2; i++) {
+    auto seg = r->Segment(i);
+    ASSERT_TRUE(seg.ok());
+    EXPECT_EQ((*seg)->InbandHeaders().headers(), Cat({sps, pps})) << "segment " << i;
+  }
 }
 
 }  // namespace
