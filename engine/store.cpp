@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "catalog.h"
 #include "format.h"
@@ -86,6 +87,18 @@ Result<std::vector<std::string>> ListStreams(Fs *fs, const std::string &store) {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+Result<std::unique_ptr<Lock>> LockStore(Fs *fs, const std::string &store,
+                                        std::chrono::milliseconds wait) {
+  const auto until = std::chrono::steady_clock::now() + wait;
+  while (true) {
+    auto lock = fs->TryLock(JoinPath(store, kMarker), LockMode::kExclusive);
+    if (lock.ok() || lock.status().code() != Code::kLocked ||
+        std::chrono::steady_clock::now() >= until)
+      return lock;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
 }
 
 }  // namespace vdb

@@ -1,12 +1,16 @@
 // Store layout: a store is a directory holding one directory per stream.
 //
-//   STORE/vdb-store.json     marker: {"format": "vdb-store", "version": 1}
+//   STORE/vdb-store.json     marker: {"format": "vdb-store", "version": 1};
+//                            flock(LOCK_EX) on it while a store-wide file
+//                            (remote.json) is read and rewritten
 //   STORE/<stream>/LOCK      the writer's exclusive lock
 //   STORE/<stream>/catalog.vdbc, <id>.vdbf, <id>.vdbi, <id>.json
 //
 // Stateless functions; thread-safe.
 #pragma once
 
+#include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,6 +26,11 @@ bool ValidStreamName(const std::string &name);
 // whose content is damaged is no obstacle (every file header carries its
 // version): readers go on and a writer (create) writes it again.
 Status PrepareStore(Fs *fs, const std::string &store, bool create);
+// Excludes other processes (and threads) from read-modify-writes of
+// store-wide files: an exclusive lock on the marker, waited for up to
+// `wait` (kLocked after it). The store must exist (PrepareStore).
+Result<std::unique_ptr<Lock>> LockStore(Fs *fs, const std::string &store,
+                                        std::chrono::milliseconds wait);
 // Path of a stream's directory; kInvalidArgument for a bad name.
 Result<std::string> StreamDir(const std::string &store, const std::string &stream);
 // True if `dir` holds a segment's frame file (<id>.vdbf).

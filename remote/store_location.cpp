@@ -8,6 +8,7 @@
 
 #include "remote_fs.h"
 #include "s3_store.h"
+#include "store.h"
 #include "tiered_fs.h"
 
 namespace vdb::remote {
@@ -69,6 +70,8 @@ Status WriteRemoteConfig(Fs *fs, const std::string &store, const RemoteConfig &c
 }
 
 Status BindRemoteConfig(Fs *fs, const std::string &store, const RemoteConfig &config) {
+  // Recorders of one store starting together agree on one store_id.
+  VDB_ASSIGN_OR_RETURN(auto lock, LockStore(fs, store, std::chrono::seconds(5)));
   auto have = ReadRemoteConfig(fs, store);
   if (have.ok() && have->location == config.location) {
     if (!have->store_id.empty()) return Status::Ok();

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "../engine/test_util.h"
 #include "catalog.h"
@@ -429,6 +430,26 @@ TEST_F(BucketStoreTest, AStoreGetsItsIdWhenBoundAndKeepsIt) {
   EXPECT_EQ(first->store_id.size(), 32u);
   ASSERT_TRUE(BindRemoteConfig(&fs_, kStore, {"s3://footage/site1", "", "", ""}).ok());
   EXPECT_EQ(ReadRemoteConfig(&fs_, kStore)->store_id, first->store_id);
+}
+
+// Recorders of one store starting together (one per stream, at boot) bind
+// it at once: they agree on one store_id.
+TEST_F(BucketStoreTest, RecordersBindingAStoreTogetherAgreeOnItsId) {
+  Record(1);
+  for (int round = 0; round < 20; round++) {
+    ASSERT_TRUE(fs_.Remove(std::string(kStore) + "/remote.json").ok() || round == 0);
+    std::vector<std::thread> recorders;
+    std::string seen[4];  // the id each recorder uploads with, read after its bind
+    for (int i = 0; i < 4; i++)
+      recorders.emplace_back([this, &seen, i] {
+        EXPECT_TRUE(BindRemoteConfig(&fs_, kStore, {"s3://footage/site1", "", "", ""}).ok());
+        auto c = ReadRemoteConfig(&fs_, kStore);
+        if (c.ok()) seen[i] = c->store_id;
+      });
+    for (auto &t : recorders) t.join();
+    EXPECT_EQ(seen[0].size(), 32u);
+    for (int i = 1; i < 4; i++) EXPECT_EQ(seen[i], seen[0]) << "round " << round;
+  }
 }
 
 // A store numbering its segments from 1 again (its catalog lost) meets the
