@@ -315,6 +315,7 @@ static gboolean gst_vdb_sink_start(GstVdbSink *self) {
     s->need_key = false;
     s->key_requested = false;
     s->untimed_dropped = 0;
+    s->warned_headerless = false;
     s->held_dropped = 0;
   }
   SinkHousekeeper::Callbacks cb;
@@ -412,7 +413,8 @@ static void wait_for_uploads(GstVdbSink *self) {
   std::string location = self->upload_location ? self->upload_location : "";
   GST_OBJECT_UNLOCK(self);
   if (!timeout || location.empty()) return;
-  vdb::Status st = self->s->uploader.Flush(std::chrono::milliseconds(timeout / GST_MSECOND));
+  guint64 ms = timeout / GST_MSECOND + (timeout % GST_MSECOND ? 1 : 0); /* NONE: no limit */
+  vdb::Status st = self->s->uploader.Flush(std::chrono::milliseconds(ms));
   if (st.ok()) {
     GST_INFO_OBJECT(self, "uploads done at EOS");
   } else if (st.code() != vdb::Code::kEnd) {
@@ -475,7 +477,11 @@ static gboolean gst_vdb_sink_event(GstPad *pad, GstObject *parent, GstEvent *eve
     case GST_EVENT_EOS:
       handle_eos(self, t, gst_event_get_seqnum(event));
       break;
+    case GST_EVENT_FLUSH_START: /* not serialised: an EOS waiting for uploads stops */
+      s->uploader.Interrupt();
+      break;
     case GST_EVENT_FLUSH_STOP: {
+      s->uploader.Resume();
       std::lock_guard<std::mutex> l(s->smu);
       vdbsink_drop_held(s, t);
       t->eos = false;
@@ -536,7 +542,9 @@ static void gst_vdb_sink_release_pad(GstElement *element, GstPad *pad) {
   GstVdbSink *self = GST_VDB_SINK(element);
   VdbSinkState *s = self->s;
   gst_object_ref(pad);
+  s->uploader.Interrupt();              /* an EOS waiting for uploads holds the pad's stream lock */
   gst_element_remove_pad(element, pad); /* deactivates it: its chain is done */
+  s->uploader.Resume();
   {
     std::lock_guard<std::mutex> l(s->smu);
     for (auto it = s->tracks.begin(); it != s->tracks.end(); ++it)
@@ -883,7 +891,7 @@ static void gst_vdb_sink_class_init(GstVdbSinkClass *klass) {
           "At EOS, wait at most this long (ns) for the uploads of what was "
           "recorded, the last segment included, before posting EOS; what is not "
           "uploaded then goes at the next start or with 'vdb upload' "
-          "(0 = do not wait)",
+          "(0 = do not wait, 18446744073709551615 = until done)",
           0, G_MAXUINT64, DEFAULT_UPLOAD_EOS_TIMEOUT,
           GParamFlags(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING)));
   g_object_class_install_property(

@@ -41,7 +41,10 @@ Status UploadWorker::Flush(std::chrono::milliseconds timeout) {
   const uint64_t target = started_ + 1;
   flush_ = true;
   cv_.notify_all();
-  bool ended = cv_.wait_for(l, timeout, [&] { return passes_ >= target || stop_ || interrupted_; });
+  // A timeout beyond ten years is "until done" (and never overflows the clock).
+  const std::chrono::milliseconds forever = std::chrono::hours(24 * 365 * 10);
+  bool ended = cv_.wait_for(l, std::min(timeout, forever),
+                            [&] { return passes_ >= target || stop_ || interrupted_; });
   if (passes_ >= target) return last_;
   if (!ended)
     return Status(Code::kIo,
@@ -67,7 +70,7 @@ uint64_t UploadWorker::passes() const {
   return passes_;
 }
 
-Status UploadWorker::RunPass(std::unique_ptr<StreamUploader> *uploader) {
+Status UploadWorker::Upload(std::unique_ptr<StreamUploader> *uploader) {
   auto url = ParseS3Url(o_.location);
   if (!url.ok()) return url.status();
   if (!store_) {  // opened once; until it opens, every pass tries again
@@ -87,6 +90,10 @@ Status UploadWorker::RunPass(std::unique_ptr<StreamUploader> *uploader) {
   auto r = (*uploader)->Pass(so);
   if (!r.ok()) return r.status();
   if (!r->confirmed_ids.empty() && cb_.uploaded) cb_.uploaded(r.value());
+  return Status::Ok();
+}
+
+Status UploadWorker::BucketRetention(StreamUploader *uploader) {
   if (!o_.bucket_retention.active()) return Status::Ok();
   uint64_t now = uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
                               std::chrono::system_clock::now().time_since_epoch())
@@ -98,7 +105,7 @@ Status UploadWorker::RunPass(std::unique_ptr<StreamUploader> *uploader) {
                                [](const SegmentInfo &s, uint64_t v) { return s.id < v; });
     return it != local.end() && it->id == id && it->local();
   };
-  return (*uploader)->ApplyRetention(o_.bucket_retention, now, still_local, cb_.removed).status();
+  return uploader->ApplyRetention(o_.bucket_retention, now, still_local, cb_.removed).status();
 }
 
 void UploadWorker::Loop() {
@@ -116,11 +123,12 @@ void UploadWorker::Loop() {
       kick_ = flush_ = false;
       started_++;
     }
-    Status st = RunPass(&uploader);
+    Status upload = Upload(&uploader);
+    Status st = upload.ok() ? BucketRetention(uploader.get()) : upload;
     {
       std::lock_guard<std::mutex> l(mu_);
       passes_++;
-      last_ = st;
+      last_ = upload;
       if (stop_) return;
     }
     cv_.notify_all();  // a Flush() waits for this pass

@@ -87,7 +87,10 @@ class UploadWorker {
 
  private:
   void Loop();
-  Status RunPass(std::unique_ptr<StreamUploader> *uploader);
+  // A pass: its uploads (opening the bucket first if need be), then the
+  // bucket's retention.
+  Status Upload(std::unique_ptr<StreamUploader> *uploader);
+  Status BucketRetention(StreamUploader *uploader);
 
   Options o_;
   Callbacks cb_;
@@ -97,7 +100,7 @@ class UploadWorker {
   bool stop_ = false, kick_ = false, flush_ = false;
   uint64_t started_ = 0, passes_ = 0;  // passes started, and ended
   bool interrupted_ = false;
-  Status last_;                         // of the last pass ended
+  Status last_;                         // uploads of the last pass ended (not its retention)
   std::unique_ptr<ObjectStore> store_;  // created and used on the thread; Cancel from Stop
 };
 
