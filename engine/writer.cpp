@@ -353,6 +353,11 @@ bool Writer::DueLocked(const Frame *next) const {
          pts >= info.first_pts && pts - info.first_pts >= options_.max_segment_duration;
 }
 
+uint64_t Writer::headerless_segments() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return headerless_segments_;
+}
+
 bool Writer::RotationDue() const {
   std::lock_guard<std::mutex> l(mu_);
   return DueLocked(nullptr);
@@ -392,11 +397,15 @@ Status Writer::Append(const Frame &f) {
     const auto *data = static_cast<const uint8_t *>(f.data);
     bool has = h->second.Scan(data, f.size);
     g.flags = has ? g.flags | kFlagHeader : g.flags & ~kFlagHeader;
-    if (!has && !seg_ && lead && !h->second.headers().empty()) {
-      with_headers = h->second.With(data, f.size);
-      g.data = with_headers.data();
-      g.size = with_headers.size();
-      g.flags |= kFlagHeader;
+    if (!has && !seg_ && lead) {
+      if (h->second.headers().empty()) {
+        headerless_segments_++;
+      } else {
+        with_headers = h->second.With(data, f.size);
+        g.data = with_headers.data();
+        g.size = with_headers.size();
+        g.flags |= kFlagHeader;
+      }
     }
   }
   return AppendLocked(g);

@@ -98,6 +98,9 @@ class Writer {
   Status Append(const Frame &frame);
   // The next keyframe starts a new segment.
   void Split();
+  // Segments started by a keyframe without in-band headers when none were
+  // known yet (they cannot be decoded alone): a caller warns.
+  uint64_t headerless_segments() const;
   // True when the open segment is due to rotate and waits for a keyframe.
   bool RotationDue() const;
   // Makes every appended frame durable now.
@@ -179,8 +182,9 @@ class Writer {
   Catalog catalog_;
   std::unique_ptr<CatalogFile> catalog_file_;
   std::unique_ptr<SegmentWriter> seg_;
-  std::map<uint32_t, TrackMeta> tracks_;           // caps of the frames that follow, per track
-  std::map<uint32_t, CodecHeaders> headers_;       // in-band headers last seen, per track
+  std::map<uint32_t, TrackMeta> tracks_;      // caps of the frames that follow, per track
+  std::map<uint32_t, CodecHeaders> headers_;  // in-band headers last seen, per track
+  uint64_t headerless_segments_ = 0;
   std::map<uint32_t, std::string> stream_codecs_;  // the codec each track holds (its segments)
   std::set<uint32_t> stale_;                       // tracks whose caps wait for the next segment
   uint32_t lead_ = 0;

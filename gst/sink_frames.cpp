@@ -228,6 +228,16 @@ GstFlowReturn vdbsink_render(GstVdbSink *self, VdbSinkTrack *t, GstBuffer *buf,
     return GST_FLOW_OK;
   }
   if (lead) s->clock.LeadStored(in_time, f.dts);
+  if (lead && key && !s->warned_headerless && s->writer->headerless_segments()) {
+    s->warned_headerless = true;
+    GST_ELEMENT_WARNING(self, STREAM, FORMAT,
+                        ("Keyframes carry no codec headers: segments may not play on their own"),
+                        ("no in-band SPS/PPS (VPS/SPS/PPS, AV1 sequence header) was seen before "
+                         "a segment started on pad %s; a parser that inserts them "
+                         "(h264parse config-interval=-1) or a stream format with codec_data "
+                         "(avc, hvc1) fixes it",
+                         GST_PAD_NAME(t->pad)));
+  }
   if (s->writer->RotationDue()) vdbsink_request_keyframe(self, lt);
   if (lead && !s->held.empty()) return store_held(self, lock);
   return GST_FLOW_OK;

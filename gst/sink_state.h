@@ -37,19 +37,23 @@ struct VdbSinkState {
    * stop(). */
   std::shared_ptr<vdb::Writer> writer;
   std::mutex wmu;
-  /* Serialises the pads' streaming threads, and guards tracks. */
+  /* Serialises the pads' streaming threads, and guards what follows up to
+   * the atomics (reset by start()). */
   std::mutex smu;
   std::vector<std::unique_ptr<VdbSinkTrack>> tracks;
-  guint32 lead = 0;          /* the track whose keyframes start segments */
-  vdb::RecordingClock clock; /* input time -> stored time and UTC */
-  bool need_key = false;
-  std::atomic<bool> key_requested{false}; /* also cleared by split-now */
-  guint64 untimed_dropped = 0;            /* frames dropped for lack of any timestamp */
-  std::atomic<guint> key_request_count{0};
+  guint32 lead = 0;               /* the track whose keyframes start segments */
+  vdb::RecordingClock clock;      /* input time -> stored time and UTC */
+  bool need_key = false;          /* lead frames are dropped up to a keyframe */
+  guint64 untimed_dropped = 0;    /* frames dropped for lack of any timestamp */
+  bool warned_headerless = false; /* the "no codec headers" warning was posted */
   /* Frames of the other tracks waiting for the first segment (MAX_HELD). */
   std::deque<std::pair<VdbSinkTrack *, GstBuffer *>> held;
   gsize held_bytes = 0;
   guint64 held_dropped = 0;
+  /* Any thread. */
+  std::atomic<bool> key_requested{false}; /* also cleared by split-now */
+  std::atomic<guint> key_request_count{0};
+  /* Their own threads; started and stopped by start() and stop(). */
   SinkHousekeeper housekeeper;
   vdb::remote::UploadWorker uploader;
 };

@@ -120,6 +120,7 @@ TEST(CodecHeaders, TheWriterStartsEverySegmentWithTheHeadersLastSeen) {
     fr.flags = f.flags;
     ASSERT_TRUE(w->Append(fr).ok());
   }
+  EXPECT_EQ(w->headerless_segments(), 0u);
   ASSERT_TRUE(w->Close().ok());
   auto r = test::OpenReader(&fs, "/s");
   ASSERT_EQ(r->segments().size(), 2u);
@@ -139,6 +140,25 @@ TEST(CodecHeaders, TheWriterStartsEverySegmentWithTheHeadersLastSeen) {
     ASSERT_TRUE(seg.ok());
     EXPECT_EQ((*seg)->InbandHeaders().headers(), Cat({sps, pps})) << "segment " << i;
   }
+}
+
+// A stream whose keyframes never carried headers: the writer stores it as
+// it came and counts the segments that cannot be decoded alone.
+TEST(CodecHeaders, TheWriterCountsSegmentsStartedWithoutAnyHeaders) {
+  Bytes idr = Nal({0x65}, 40);
+  MemFs fs;
+  WriterOptions o;
+  o.max_segment_duration = test::kSecond;
+  auto w = test::OpenWriter(&fs, "/s", o);
+  for (uint64_t i = 0; i < 3; i++) {
+    Frame fr;
+    fr.data = idr.data();
+    fr.size = idr.size();
+    fr.pts = fr.dts = i * test::kSecond;
+    fr.flags = kFlagKey;
+    ASSERT_TRUE(w->Append(fr).ok());
+  }
+  EXPECT_EQ(w->headerless_segments(), 3u);
 }
 
 }  // namespace

@@ -531,6 +531,36 @@ GST_START_TEST(test_audio_before_the_first_keyframe_waits_bounded) {
 }
 GST_END_TEST;
 
+// A byte-stream whose keyframes never carry SPS/PPS cannot be decoded from
+// any segment: a warning says so (once), and the frames are kept.
+GST_START_TEST(test_keyframes_without_codec_headers_are_a_warning) {
+  TempDir tmp;
+  GstHarness *h = SinkHarness("location=" + tmp.path);
+  GstBus *bus = gst_bus_new();
+  gst_element_set_bus(h->element, bus);
+  gst_harness_set_src_caps_str(h, "video/x-h264, stream-format=byte-stream, alignment=au");
+  for (int i = 0; i < 60; i++) {
+    guint8 idr[] = {0, 0, 0, 1, guint8(i % 30 == 0 ? 0x65 : 0x41), 0x88, 0x84, 0x21, 0x43};
+    GstBuffer *b = gst_buffer_new_memdup(idr, sizeof idr);
+    GST_BUFFER_PTS(b) = GST_BUFFER_DTS(b) = GstClockTime(i) * kSec / 30;
+    if (i % 30) GST_BUFFER_FLAG_SET(b, GST_BUFFER_FLAG_DELTA_UNIT);
+    fail_unless_equals_int(gst_harness_push(h, b), GST_FLOW_OK);
+  }
+  Finish(h);
+  int warnings = 0;
+  while (GstMessage *m = gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING)) {
+    GError *err = NULL;
+    gst_message_parse_warning(m, &err, NULL);
+    warnings += std::string(err->message).find("carry no codec headers") != std::string::npos;
+    g_error_free(err);
+    gst_message_unref(m);
+  }
+  gst_object_unref(bus);
+  fail_unless_equals_int(warnings, 1);
+  fail_unless_equals_int(int(ReadStore(tmp.path, "default").size()), 60);
+}
+GST_END_TEST;
+
 GST_START_TEST(test_bad_timestamps) {
   TempDir tmp;
   Encoded e;
@@ -784,6 +814,7 @@ static Suite *vdbsink_suite(void) {
   VDB_ADD_TEST(tc, test_sync_bus_handler_may_call_back_into_vdbsink, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_elementary_stream_import_gets_pts_from_dts, H264_PLUGINS);
   VDB_ADD_TEST(tc, test_no_timestamps_at_all_is_an_error, H264_PLUGINS);
+  VDB_ADD_TEST(tc, test_keyframes_without_codec_headers_are_a_warning, "coreelements");
   VDB_ADD_TEST(tc, test_codec_change_in_a_stream_is_refused, H264_PLUGINS, "vpx");
   VDB_ADD_TEST(tc, test_signals_race_with_start_and_stop, "coreelements");
   return s;
