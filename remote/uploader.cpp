@@ -138,6 +138,21 @@ Status StreamUploader::WriteCatalog(StreamUploadReport *report) {
   return Status::Ok();
 }
 
+// How the bucket's segment `there` differs from the local one of the same id
+// ("" if it is the same recording: first PTS, UTC start and size).
+static std::string Differences(const SegmentInfo &there, const SegmentInfo &here) {
+  std::string out;
+  auto field = [&out](const char *name, uint64_t a, uint64_t b) {
+    if (a == b) return;
+    out += (out.empty() ? "" : "; ") + std::string(name) + " " + std::to_string(a) + " there, " +
+           std::to_string(b) + " here";
+  };
+  field("first PTS", there.first_pts, here.first_pts);
+  field("UTC start", there.utc_start, here.utc_start);
+  field("bytes", there.bytes, here.bytes);
+  return out;
+}
+
 Result<StreamUploadReport> StreamUploader::Pass(const StreamUploadOptions &options) {
   StreamUploadReport report;
   report.stream = stream_;
@@ -151,15 +166,14 @@ Result<StreamUploadReport> StreamUploader::Pass(const StreamUploadOptions &optio
     if (!seg.sealed() || seg.in_bucket() || !seg.local()) continue;
     if (auto b = in_bucket_.find(seg.id); b != in_bucket_.end()) {
       const SegmentInfo &there = b->second;
-      if (there.first_pts != seg.first_pts || there.utc_start != seg.utc_start ||
-          there.bytes != seg.bytes) {  // the same id, another recording: never taken as ours
+      std::string diff = Differences(there, seg);
+      if (!diff.empty()) {  // the same id, another recording: never taken as ours
         failed =
             Status(Code::kCorrupt, "segment " + std::to_string(seg.id) + " of stream '" + stream_ +
                                        "' in " + store_->Describe(RemoteKey(prefix_, stream_)) +
                                        " is another recording than this store's segment " +
-                                       std::to_string(seg.id) + " (" + std::to_string(there.bytes) +
-                                       " bytes there, " + std::to_string(seg.bytes) +
-                                       " here): it stays in the bucket, and this one on disk");
+                                       std::to_string(seg.id) + " (" + diff +
+                                       "): it stays in the bucket, and this one on disk");
         break;
       }
       report.segments_present++;
