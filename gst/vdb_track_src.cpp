@@ -207,7 +207,8 @@ static GstFlowReturn fill(GstVdbTrackSrc *self) {
          * files in between knows no start for it. Else the first frame
          * played is the origin: never a segment at -1 that drops them all. */
         bool changed = false;
-        (void)s->cursor->Refresh(&changed);
+        vdb::Status refreshed = s->cursor->Refresh(&changed);
+        if (!refreshed.ok()) GST_WARNING("refresh: %s", refreshed.ToString().c_str());
         rebuild_timeline(s);
         if (s->timeline.origin() == vdb::kNoTime && !batch.frames.empty()) {
           s->range_start = batch.frames.front().header.pts;
