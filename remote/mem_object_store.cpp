@@ -125,6 +125,21 @@ Result<ObjectMeta> MemObjectStore::Put(const std::string &key, const void *data,
   return meta;
 }
 
+Result<ObjectMeta> MemObjectStore::PutIfAbsent(const std::string &key, const void *data,
+                                               size_t size) {
+  VDB_RETURN_IF_ERROR(ValidateKey(key));
+  VDB_RETURN_IF_ERROR(Enter("Put", key));
+  Obj o{std::string(static_cast<const char *>(data), size), ""};
+  o.etag = ContentTag(o.data);
+  std::lock_guard<std::mutex> l(mu_);
+  if (objects_.count(key))
+    return Status(Code::kExists, Describe(key) + ": the object exists already");
+  bytes_written_ += size;
+  ObjectMeta meta{size, o.etag};
+  objects_[key] = std::move(o);
+  return meta;
+}
+
 Result<ObjectMeta> MemObjectStore::PutFile(const std::string &key, File *file, uint64_t offset,
                                            uint64_t length) {
   VDB_RETURN_IF_ERROR(ValidateKey(key));

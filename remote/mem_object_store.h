@@ -87,6 +87,7 @@ class MemObjectStore : public ObjectStore {
 
   std::string Describe(const std::string &key) const override;
   Result<ObjectMeta> Put(const std::string &key, const void *data, size_t size) override;
+  Result<ObjectMeta> PutIfAbsent(const std::string &key, const void *data, size_t size) override;
   Result<ObjectMeta> PutFile(const std::string &key, File *file, uint64_t offset,
                              uint64_t length) override;
   Result<ObjectMeta> Head(const std::string &key) override;

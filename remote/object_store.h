@@ -112,6 +112,11 @@ class ObjectStore {
   // Writes the whole object `key` (replacing any) from memory. Returns the
   // new object's size and ETag.
   virtual Result<ObjectMeta> Put(const std::string &key, const void *data, size_t size) = 0;
+  // Put only if there is no object `key` (If-None-Match: *; Ceph RGW, AWS S3
+  // and MinIO honour it): kExists, and nothing written, if there is one. Of
+  // two writers, one succeeds. (After a lost answer and a retry, kExists
+  // may mean this very write: read the object to tell.)
+  virtual Result<ObjectMeta> PutIfAbsent(const std::string &key, const void *data, size_t size) = 0;
   // Writes the whole object `key` from bytes [offset, offset + length) of
   // `file` (read with File::ReadAt, possibly more than once when a request
   // is retried). A file that ends before offset + length is kCorrupt and no

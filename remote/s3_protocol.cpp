@@ -331,6 +331,8 @@ Status ErrorStatus(const std::string &what, long http, const ErrorInfo &error,
       return make(Code::kNotFound, "no such multipart upload (completed or aborted)", ENOENT);
     return make(Code::kNotFound, "no such object", ENOENT);
   }
+  if (http == 412 || c == "PreconditionFailed")
+    return make(Code::kExists, "the object exists already (a conditional write)", EEXIST);
   if (c == "XAmzContentSHA256Mismatch" || c == "BadDigest")
     return make(Code::kCorrupt, "the server received other bytes than were sent");
   if (http == 301 || http == 307 || c == "PermanentRedirect" || c == "AuthorizationHeaderMalformed")

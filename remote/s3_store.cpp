@@ -44,6 +44,7 @@ struct S3Store::Request {
   std::string key;    // empty: the bucket itself
   std::string query;  // canonical (s3::CanonicalQuery), without '?'
   const char *content_type = nullptr;
+  bool if_absent = false;  // If-None-Match: * (a conditional write)
   // Request body (PUT, POST): `length` bytes from `mem`, or from `file` at
   // file_offset.
   bool has_body = false;
@@ -305,6 +306,7 @@ Result<S3Store::Reply> S3Store::Perform(const Request &req) {
   if (req.content_type)
     headers =
         curl_slist_append(headers, (std::string("Content-Type: ") + req.content_type).c_str());
+  if (req.if_absent) headers = curl_slist_append(headers, "If-None-Match: *");
   Status failure;
   for (int attempt = 1;; attempt++) {
     if (cancelled_) {
@@ -494,10 +496,20 @@ Result<S3Store::Reply> S3Store::PerformOk(const Request &req) {
 }
 
 Result<ObjectMeta> S3Store::Put(const std::string &key, const void *data, size_t size) {
+  return PutMem(key, data, size, false);
+}
+
+Result<ObjectMeta> S3Store::PutIfAbsent(const std::string &key, const void *data, size_t size) {
+  return PutMem(key, data, size, true);
+}
+
+Result<ObjectMeta> S3Store::PutMem(const std::string &key, const void *data, size_t size,
+                                   bool if_absent) {
   VDB_RETURN_IF_ERROR(ValidateKey(key));
   if (size > kMaxPartSize)
     return Status(Code::kInvalidArgument, What("Put", key) + ": more than 5 GiB in one request");
   Request req;
+  req.if_absent = if_absent;
   req.op = "Put";
   req.method = "PUT";
   req.key = key;

@@ -90,6 +90,7 @@ class S3Store : public ObjectStore {
 
   std::string Describe(const std::string &key) const override;
   Result<ObjectMeta> Put(const std::string &key, const void *data, size_t size) override;
+  Result<ObjectMeta> PutIfAbsent(const std::string &key, const void *data, size_t size) override;
   Result<ObjectMeta> PutFile(const std::string &key, File *file, uint64_t offset,
                              uint64_t length) override;
   Result<ObjectMeta> Head(const std::string &key) override;
@@ -124,6 +125,7 @@ class S3Store : public ObjectStore {
   void *AcquireHandle();
   void ReleaseHandle(void *handle);
   std::string What(const char *op, const std::string &key) const;
+  Result<ObjectMeta> PutMem(const std::string &key, const void *data, size_t size, bool if_absent);
   // HEAD bucket, the message naming `op` and `key` (CheckBucket, and Head's
   // 404, whose answer has no body to tell a missing key from a missing bucket).
   Status CheckBucketFor(const char *op, const std::string &key);

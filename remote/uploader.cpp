@@ -64,25 +64,32 @@ Status StreamUploader::Claim() {
   auto config = ReadRemoteConfig(fs_, local_store_);
   if (!config.ok() || config->store_id.empty()) return Status::Ok();
   const std::string key = RemoteKey(prefix_, stream_ + "/recorder.json");
-  auto have = store_->GetAll(key, 4096);
-  if (have.ok()) {
-    auto j = nlohmann::json::parse(*have, nullptr, false);
+  // OK if the stream is this store's; kNotFound if it is nobody's yet.
+  auto owner = [&]() -> Status {
+    VDB_ASSIGN_OR_RETURN(std::string text, store_->GetAll(key, 4096));
+    auto j = nlohmann::json::parse(text, nullptr, false);
     auto str = [&](const char *k) {
-      return j.is_object() && j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : "?";
+      return j.is_object() && j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : "";
     };
     if (str("store_id") == config->store_id) return Status::Ok();
+    std::string who = str("store_id").empty()
+                          ? "a store that " + store_->Describe(key) + " does not name"
+                          : "another store (" + str("store") + " on " + str("host") + ")";
     return Status(Code::kInvalidArgument,
                   "stream '" + stream_ + "' in " + store_->Describe(RemoteKey(prefix_, stream_)) +
-                      " is uploaded by another store (" + str("store") + " on " + str("host") +
-                      "): a stream in a bucket has one recorder; record this one under another "
+                      " is uploaded by " + who +
+                      ": a stream in a bucket has one recorder; record this one under another "
                       "stream name, or upload it to another prefix");
-  }
-  if (have.status().code() != Code::kNotFound) return have.status();
+  };
+  Status st = owner();
+  if (st.code() != Code::kNotFound) return st;
   char host[256] = "";
   (void)gethostname(host, sizeof host - 1);
   nlohmann::json j = {{"store_id", config->store_id}, {"host", host}, {"store", local_store_}};
   std::string text = j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  return store_->Put(key, text.data(), text.size()).status();
+  auto put = store_->PutIfAbsent(key, text.data(), text.size());
+  if (!put.ok() && put.status().code() != Code::kExists) return put.status();
+  return owner();  // ours, or the store whose claim came first
 }
 
 Result<bool> StreamUploader::UploadSegment(const SegmentInfo &seg,

@@ -419,6 +419,36 @@ TEST_F(BucketStoreTest, ASecondStoreUploadingTheSameStreamIsRefusedAndChangesNot
   EXPECT_GE(again->segments_sent, 2);
 }
 
+// Two stores making their first upload of one stream at the same moment:
+// the claim is a conditional write, so exactly one gets the stream.
+TEST_F(BucketStoreTest, TwoStoresClaimingAStreamAtOnceGetItOnce) {
+  const std::string where = std::string("s3://footage/") + kPrefix;
+  for (int round = 0; round < 10; round++) {
+    MemObjectStore bucket("footage");
+    ASSERT_TRUE(EnsureRemoteStore(&bucket, kPrefix).ok());
+    MemFs disks[2];
+    for (auto &disk : disks) {
+      auto w = test::OpenWriter(&disk, "/rec");
+      test::AppendAll(w.get(), test::MakeFrames(30));
+      ASSERT_TRUE(w->Close().ok());
+      ASSERT_TRUE(BindRemoteConfig(&disk, "/rec", {where, "", "", ""}).ok());
+    }
+    Status got[2];
+    std::thread a(
+        [&] { got[0] = UploadStream(&bucket, kPrefix, &disks[0], "/rec", "cam").status(); });
+    std::thread b(
+        [&] { got[1] = UploadStream(&bucket, kPrefix, &disks[1], "/rec", "cam").status(); });
+    a.join();
+    b.join();
+    EXPECT_NE(got[0].ok(), got[1].ok()) << got[0].ToString() << " / " << got[1].ToString();
+    for (const Status &st : got) {
+      if (!st.ok()) {
+        EXPECT_EQ(st.code(), Code::kInvalidArgument) << st.ToString();
+      }
+    }
+  }
+}
+
 // A remote.json written before stores had an id gets one when the store is
 // bound again, and keeps it.
 TEST_F(BucketStoreTest, AStoreGetsItsIdWhenBoundAndKeepsIt) {

@@ -61,6 +61,14 @@ TEST(MemObjectStore, PutGetHeadDelete) {
   EXPECT_TRUE(s.Delete("a/b").ok());  // deleting what is not there: OK
 }
 
+TEST(MemObjectStore, PutIfAbsentWritesOnlyTheFirst) {
+  MemObjectStore s("b");
+  ASSERT_TRUE(s.PutIfAbsent("k", "first", 5).ok());
+  auto second = s.PutIfAbsent("k", "second", 6);
+  EXPECT_EQ(second.status().code(), Code::kExists);
+  EXPECT_EQ(*s.GetAll("k", 100), "first");
+}
+
 TEST(MemObjectStore, BadKeysAreRefusedBeforeAnything) {
   MemObjectStore s;
   for (const char *k : {"", "/abs", "a//b", "a/./b", "a/../b", "..", "dir/", "tab\there"}) {

@@ -229,6 +229,20 @@ TEST(S3Store, PutThenGetIsByteExact) {
   EXPECT_EQ(*s->GetAll("put/one.bin", 100), "short");
 }
 
+// A conditional write (If-None-Match: *): the first writes, the second is
+// kExists and changes nothing. What a stream's claim (recorder.json) rests on.
+TEST(S3Store, PutIfAbsentWritesOnlyTheFirst) {
+  auto s = OpenStore();
+  auto first = s->PutIfAbsent("cond/claim.json", "first", 5);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto second = s->PutIfAbsent("cond/claim.json", "second", 6);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Code::kExists) << second.status().ToString();
+  auto got = s->GetAll("cond/claim.json", 100);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, "first");
+}
+
 TEST(S3Store, PutFileSendsTheEngineFileRange) {
   auto s = OpenStore();
   std::string data = RandomBytes(3 << 20, 2);
