@@ -24,7 +24,8 @@
 // stream to one prefix would overwrite each other's segments and catalog
 // (different streams, from any number of machines, are fine). The object
 //   PREFIX/<stream>/recorder.json   {"store_id", "host", "store"}
-// names the store that uploads the stream: written by its first pass,
+// names the store that uploads the stream: written by its first pass with
+// a conditional PUT (PutIfAbsent: of two stores, one wins) and read back,
 // checked by every pass (one GET), which another store's refuses
 // (kInvalidArgument, naming the store that has the stream). A store
 // without a store_id in its remote.json (store_location.h) claims nothing.
