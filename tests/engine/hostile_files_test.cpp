@@ -179,6 +179,25 @@ TEST(HostileFiles, SymlinkInPlaceOfAStoreFileIsRefusedNamingIt) {
   }
 }
 
+// The store lock (taken to rewrite remote.json) is held on the marker: a
+// second taker waits, then gets kLocked; a marker that is a symlink or a
+// FIFO is refused without following it or hanging.
+TEST(HostileFiles, TheStoreLockWaitsBoundedAndNeverFollowsTheMarker) {
+  Store s;
+  {
+    auto held = LockStore(fs, s.root, std::chrono::milliseconds(0));
+    ASSERT_TRUE(held.ok()) << held.status().ToString();
+    auto second = LockStore(fs, s.root, std::chrono::milliseconds(20));
+    EXPECT_EQ(second.status().code(), Code::kLocked);
+  }
+  EXPECT_TRUE(LockStore(fs, s.root, std::chrono::milliseconds(0)).ok());  // released
+  s.Symlink(s.root + "/vdb-store.json");
+  EXPECT_EQ(LockStore(fs, s.root, std::chrono::milliseconds(0)).status().code(), Code::kCorrupt);
+  EXPECT_EQ(s.Victim(), "precious");
+  s.Fifo(s.root + "/vdb-store.json");
+  EXPECT_FALSE(LockStore(fs, s.root, std::chrono::milliseconds(0)).ok());
+}
+
 TEST(HostileFiles, FifoInPlaceOfAnyFileNeverHangs) {
   for (const char *name : {"000000000002.vdbf", "000000000002.vdbi", "000000000002.json",
                            "catalog.vdbc", "LOCK", "../vdb-store.json"}) {
