@@ -9,21 +9,14 @@ constexpr uint64_t kBackwards = kSecondNs;  // input this far before the last: a
 constexpr uint64_t kJump = 2 * kSecondNs;   // input this far after the last: a hole
 }  // namespace
 
-RecordingClock::Decision RecordingClock::Lead(uint64_t in, uint64_t dts, bool key, bool discont,
-                                              uint64_t store_end, uint64_t store_end_utc,
-                                              uint64_t now_utc) {
-  if (!started_) {
-    StartRun(in, store_end, store_end_utc, now_utc);
-    return {Step::kNewRun, "first frame"};
-  }
+RecordingClock::Decision RecordingClock::Lead(uint64_t in, uint64_t dts, bool key,
+                                              bool discont) const {
+  if (!started_) return {Step::kNewRun, "first frame"};
   bool had = last_in_ != kNoTime;
   bool backwards = had && in + kBackwards < last_in_;
   bool jump = had && in > last_in_ + kJump;
   if (dts != kNoTime && last_dts_ != kNoTime && dts + shift_ < last_dts_) backwards = true;
-  if (key && backwards) {
-    StartRun(in, store_end, store_end_utc, now_utc);
-    return {Step::kNewRun, "timestamps went backwards"};
-  }
+  if (key && backwards) return {Step::kNewRun, "timestamps went backwards"};
   if (key && (discont || jump)) return {Step::kNewSegment, discont ? "discontinuity" : "jump"};
   if (backwards) return {Step::kDropUntilKey, "timestamps went backwards on a delta frame"};
   return {};

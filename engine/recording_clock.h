@@ -29,7 +29,7 @@ class RecordingClock {
  public:
   enum class Step {
     kStore,         // into the segment being written
-    kNewRun,        // a run starts with this frame: a new segment (see shift())
+    kNewRun,        // a run starts with this frame: StartRun(), then a new segment
     kNewSegment,    // a new segment, same run, starts with this frame
     kDropUntilKey,  // input went backwards on a delta frame: drop to a keyframe
   };
@@ -42,11 +42,14 @@ class RecordingClock {
   void Reset() { *this = RecordingClock(); }
 
   // Decides for a frame of the lead track: input time `in` (its PTS, else
-  // its DTS; never kNoTime), its DTS (kNoTime if none). `store_end`,
-  // `store_end_utc`: end PTS and UTC of what the store holds (kNoTime, 0
-  // if nothing); `now_utc`: the wall clock (UTC ns). kNewRun changes shift().
-  Decision Lead(uint64_t in, uint64_t dts, bool key, bool discont, uint64_t store_end,
-                uint64_t store_end_utc, uint64_t now_utc);
+  // its DTS; never kNoTime), its DTS (kNoTime if none). Changes nothing: on
+  // kNewRun the caller calls StartRun() before storing the frame. Cheap
+  // (per frame): what the store holds is asked only for a new run.
+  Decision Lead(uint64_t in, uint64_t dts, bool key, bool discont) const;
+  // Starts a run at input time `in`: `store_end`, `store_end_utc` are end
+  // PTS and UTC of what the store holds (kNoTime, 0 if nothing), `now_utc`
+  // the wall clock (UTC ns). Sets shift() and the UTC base.
+  void StartRun(uint64_t in, uint64_t store_end, uint64_t store_end_utc, uint64_t now_utc);
   // The lead's frame was stored: what its next frame is compared with.
   void LeadStored(uint64_t in, uint64_t stored_dts) {
     last_in_ = in;
@@ -63,8 +66,6 @@ class RecordingClock {
   }
 
  private:
-  void StartRun(uint64_t in, uint64_t store_end, uint64_t store_end_utc, uint64_t now_utc);
-
   bool started_ = false;
   uint64_t shift_ = 0;
   uint64_t utc_base_ = 0, utc_base_pts_ = 0;

@@ -130,8 +130,10 @@ GstFlowReturn vdbsink_render(GstVdbSink *self, VdbSinkTrack *t, GstBuffer *buf,
 
   bool discont = GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DISCONT);
   if (lead) {
-    auto d = s->clock.Lead(in_time, GST_CLOCK_TIME_IS_VALID(dts) ? dts : vdb::kNoTime, key, discont,
-                           s->writer->end_pts(), s->writer->end_utc(), now_utc());
+    auto d =
+        s->clock.Lead(in_time, GST_CLOCK_TIME_IS_VALID(dts) ? dts : vdb::kNoTime, key, discont);
+    if (d.step == vdb::RecordingClock::Step::kNewRun)
+      s->clock.StartRun(in_time, s->writer->end_pts(), s->writer->end_utc(), now_utc());
     if (d.step == vdb::RecordingClock::Step::kNewRun ||
         d.step == vdb::RecordingClock::Step::kNewSegment) {
       GST_INFO_OBJECT(self, "%s: new %s, input %" GST_TIME_FORMAT " stored at %" GST_TIME_FORMAT,

@@ -15,7 +15,8 @@ using Step = RecordingClock::Step;
 
 Step Lead(RecordingClock *c, uint64_t in, bool key, bool discont = false,
           uint64_t store_end = kNoTime, uint64_t store_end_utc = 0, uint64_t now = kNow) {
-  auto d = c->Lead(in, kNoTime, key, discont, store_end, store_end_utc, now);
+  auto d = c->Lead(in, kNoTime, key, discont);
+  if (d.step == Step::kNewRun) c->StartRun(in, store_end, store_end_utc, now);
   if (d.step == Step::kStore || d.step == Step::kNewRun || d.step == Step::kNewSegment)
     c->LeadStored(in, c->Stored(in));
   return d.step;
@@ -51,13 +52,12 @@ TEST(RecordingClock, TimestampsGoingBackwardsStartANewRunAtAKeyframeOnly) {
 
 TEST(RecordingClock, ADtsBeforeTheLastStoredOneIsGoingBackwards) {
   RecordingClock c;
-  ASSERT_EQ(c.Lead(10 * kS, 10 * kS, true, false, kNoTime, 0, kNow).step, Step::kNewRun);
+  ASSERT_EQ(c.Lead(10 * kS, 10 * kS, true, false).step, Step::kNewRun);
+  c.StartRun(10 * kS, kNoTime, 0, kNow);
   c.LeadStored(10 * kS, 10 * kS);
   // B-frames: a PTS a little earlier is normal, a DTS earlier is not.
-  EXPECT_EQ(c.Lead(10 * kS - kS / 10, 10 * kS + kS / 30, false, false, 10 * kS, kNow, kNow).step,
-            Step::kStore);
-  EXPECT_EQ(c.Lead(10 * kS + kS, 10 * kS - kS / 30, true, false, 10 * kS, kNow, kNow).step,
-            Step::kNewRun);
+  EXPECT_EQ(c.Lead(10 * kS - kS / 10, 10 * kS + kS / 30, false, false).step, Step::kStore);
+  EXPECT_EQ(c.Lead(10 * kS + kS, 10 * kS - kS / 30, true, false).step, Step::kNewRun);
 }
 
 TEST(RecordingClock, ADiscontinuityOrAJumpStartsASegmentInTheSameRun) {
